@@ -1,0 +1,80 @@
+"""The extracted article: what the metadata WARC record carries and the database indexes.
+
+`Article.to_record()` is the JSON payload of the WARC `metadata` record. It is the contract between
+the crawler and `archive/` (ingest and reindex read it back), so its keys only ever grow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RECORD_SCHEMA = "newsarchive/article/1"
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarStory:
+    """One link from the article's "Similar stories" block, with the line shown beside it."""
+
+    url: str
+    title: str = ""
+    section: str = ""
+    date: str = ""  # as shown on the page, e.g. "22 August 2025"
+
+
+@dataclass(frozen=True, slots=True)
+class PaywallMarker:
+    """What the page said about its paywall, and where the free part ends."""
+
+    paywalled: bool | None  # None: no signal either way and the profile does not say
+    kind: str | None = None  # "truncated" (server cut the text), "overlay" (text in page), None
+    signals: tuple[str, ...] = ()  # e.g. ("text:You have reached the free limit", "css:#paywall-overlay")
+    free_paragraphs: int = 0
+    free_words: int = 0
+    locked_text_in_page: bool = False  # the locked text was in the HTML (client-side overlay)
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """Everything extracted from one article page. Pure data; built by `extract_article`."""
+
+    url: str  # canonical URL (rel=canonical / og:url, tracking parameters stripped)
+    fetched_url: str  # the URL whose response this was extracted from
+    site: str  # profile name, e.g. "morningstar"
+    title: str
+    free_text: str  # body paragraphs before the paywall, joined by "\n\n"
+    paywall: PaywallMarker
+    standfirst: str = ""
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None  # UTC ISO-8601, "2026-02-20T09:30:00+00:00"
+    updated_at: str | None = None
+    section: str = ""
+    lead_image_url: str = ""
+    lead_image_caption: str = ""
+    language: str = ""
+    similar: tuple[SimilarStory, ...] = ()
+    word_count: int = 0  # words in free_text
+    profile_version: str = ""
+    extractor_version: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON object stored in the article's WARC metadata record."""
+        payload = asdict(self)
+        payload["schema"] = RECORD_SCHEMA
+        payload["authors"] = list(self.authors)
+        payload["paywall"]["signals"] = list(self.paywall.signals)
+        payload["similar"] = [asdict(story) for story in self.similar]
+        return payload
+
+    @classmethod
+    def from_record(cls, payload: dict[str, Any]) -> Article:
+        """Inverse of `to_record`, used by reindex; unknown keys from newer writers are ignored."""
+        known = {name for name in cls.__dataclass_fields__}
+        values = {key: value for key, value in payload.items() if key in known}
+        values["authors"] = tuple(values.get("authors", ()))
+        values["paywall"] = PaywallMarker(
+            **{**payload["paywall"], "signals": tuple(payload["paywall"].get("signals", ()))}
+        )
+        values["similar"] = tuple(SimilarStory(**story) for story in values.get("similar", ()))
+        return cls(**values)
