@@ -114,12 +114,16 @@ class RollingWarcWriter:
 
     def _roll_over(self) -> None:
         self.close()
-        self._serial += 1
-        self._name = warc_file_name(
-            self.config.prefix, datetime.now(timezone.utc), self._serial, socket.gethostname(), os.getpid()
-        )
-        path = self.config.directory / (self._name + OPEN_SUFFIX)
-        self._handle = open(path, "xb")  # "x": never clobber another writer's file
+        while self._handle is None:
+            self._serial += 1
+            self._name = warc_file_name(
+                self.config.prefix, datetime.now(timezone.utc), self._serial, socket.gethostname(), os.getpid()
+            )
+            path = self.config.directory / (self._name + OPEN_SUFFIX)
+            try:
+                self._handle = open(path, "xb")  # "x": never clobber another writer's file
+            except FileExistsError:
+                continue  # same microsecond, same process: the next serial makes it unique
         self._size = 0
         warcinfo = self.factory.warcinfo(self._name, self.warcinfo_fields)
         self.warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")

@@ -1,0 +1,32 @@
+# Quick start: `make crawl` (set up, migrate, crawl the Morning Star), `make test` (the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SITE ?= morningstar
+DATA_DIR ?= data
+
+.PHONY: setup crawl demo test benchmark clean
+
+$(BIN)/newsarchive: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/newsarchive
+	$(BIN)/newsarchive db upgrade --data-dir $(DATA_DIR)
+
+crawl: setup
+	$(BIN)/newsarchive crawl $(SITE) --data-dir $(DATA_DIR)
+
+demo: $(BIN)/newsarchive
+	$(BIN)/newsarchive demo
+
+test: $(BIN)/newsarchive
+	$(BIN)/python -m pytest -q
+
+benchmark: $(BIN)/newsarchive
+	$(BIN)/python benchmarks/crawl.py
+
+clean:
+	rm -rf $(VENV) demo-data build *.egg-info

@@ -1,0 +1,208 @@
+"""`newsarchive`: the command line. Thin: parse, call the library, turn its errors into exit codes.
+
+Exit codes: 0 success; 1 the command ran and failed (a crawl that archived nothing or could not write,
+a reindex that hit unreadable files); 2 usage error (bad option, unknown site, invalid profile or
+setting); 3 could not start (the database schema is behind: run `newsarchive db upgrade`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.errors import ArchiveError, DatabaseNotMigrated
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_STARTED = 0, 1, 2, 3
+
+logger = logging.getLogger(__name__)
+
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory holding warcs/ and archive.sqlite3 (default: the ARCHIVE_DATA_DIR setting, ./data).",
+)
+setting_option = click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy or ARCHIVE_* setting, exactly like `scrapy crawl -s`.",
+)
+
+
+class Failed(click.ClickException):
+    """The command ran and failed: `Error: …` and exit 1."""
+
+    exit_code = EXIT_FAILED
+
+
+class NotStarted(click.ClickException):
+    """The command could not start: `Error: …` and exit 3."""
+
+    exit_code = EXIT_NOT_STARTED
+
+
+def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
+        overrides[name.strip()] = value
+    return overrides
+
+
+def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = "") -> Any:
+    from crawler.config import ArchiveConfig, ConfigError
+    from crawler.run import crawl_settings
+
+    settings = crawl_settings(data_dir, base_url, overrides)
+    try:
+        return settings, ArchiveConfig.from_settings(settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="newsarchive")
+def cli() -> None:
+    """Archive what a non-subscriber can read on a news site: WARC files plus a SQL index."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.argument("site")
+@data_dir_option
+@click.option("--base-url", default="", help="Crawl the profile against this URL (a mirror or local copy).")
+@setting_option
+def crawl(site: str, data_dir: Path | None, base_url: str, overrides: tuple[str, ...]) -> None:
+    """Crawl SITE (a bundled profile name or a profile file) into WARC files and the index.
+
+    Example: newsarchive crawl morningstar --data-dir /srv/archive -s CLOSESPIDER_PAGECOUNT=50
+    """
+    outcome = _crawl(site, data_dir, base_url, _parse_overrides(overrides))
+    click.echo(outcome.summary())
+    if failure := outcome.failure:
+        raise Failed(failure)
+
+
+def _crawl(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
+    from crawler.run import run_crawl
+    from crawler.sites import ProfileError
+
+    settings, _ = _config(data_dir, overrides, base_url)
+    try:
+        return run_crawl(site, settings)
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except DatabaseNotMigrated as exc:
+        raise NotStarted(str(exc)) from exc
+
+
+@cli.command()
+@data_dir_option
+@click.option("--articles", default=60, show_default=True, help="How many articles the sample site has.")
+@click.option("--port", default=0, help="Port for the sample site (default: any free port).")
+def demo(data_dir: Path | None, articles: int, port: int) -> None:
+    """Serve the bundled sample news site on 127.0.0.1, archive it, and show what was archived.
+
+    Example: newsarchive demo --data-dir demo-data
+    """
+    from archive.demo import print_demo_report
+    from newsarchive_site import build_site, serve
+
+    data_dir = data_dir or Path("demo-data")
+    with serve(build_site(articles), host="127.0.0.1", port=port) as server:
+        click.echo(f"Serving the sample site at {server.base_url}")
+        outcome = _crawl(
+            "morningstar",
+            data_dir,
+            server.base_url,
+            {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "WARNING"},
+        )
+    click.echo(outcome.summary())
+    if failure := outcome.failure:
+        raise Failed(failure)
+    print_demo_report(outcome.config.database_url)
+
+
+@cli.command()
+@data_dir_option
+@setting_option
+def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
+    """Rebuild the database from the WARC files alone.
+
+    Example: newsarchive reindex --data-dir /srv/archive
+    """
+    from archive.db import prepare_database
+    from archive.reindex import reindex as rebuild
+
+    _, config = _config(data_dir, _parse_overrides(overrides))
+    try:
+        prepare_database(config.database_url)
+        stats = rebuild(config.warc_dir, config.database_url)
+    except DatabaseNotMigrated as exc:
+        raise NotStarted(str(exc)) from exc
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    click.echo(str(stats))
+
+
+@cli.group()
+def db() -> None:
+    """Manage the index database schema."""
+
+
+@db.command("upgrade")
+@data_dir_option
+@setting_option
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str) -> None:
+    """Migrate the database to the newest schema (creating it if needed).
+
+    Example: newsarchive db upgrade --data-dir /srv/archive
+    """
+    from archive.db import current_revision, upgrade
+
+    _, config = _config(data_dir, _parse_overrides(overrides))
+    try:
+        upgrade(config.database_url, revision)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    click.echo(f"{config.database_url} is at revision {current_revision(config.database_url)}")
+
+
+@cli.command()
+def sites() -> None:
+    """List the bundled site profiles."""
+    from crawler.sites import available_profiles, load_profile
+
+    for name in available_profiles():
+        profile = load_profile(name)
+        click.echo(f"{name}\t{profile.default_base_url}")
+
+
+def main(args: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code so tests can call it directly."""
+    try:
+        cli.main(args=list(args) if args is not None else None, prog_name="newsarchive", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted!", err=True)
+        return EXIT_FAILED
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

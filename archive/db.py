@@ -1,0 +1,106 @@
+"""Engines and schema migrations: the only place that knows how to open and upgrade the database.
+
+The schema is created by Alembic migrations only (never `create_all`), so every database in the
+wild is at a known revision and `require_current` can refuse to write into a stale one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+
+import migrations
+from archive.errors import DatabaseNotMigrated
+
+logger = logging.getLogger(__name__)
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",  # readers (queries, replay) never block the writer
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=30000",
+    "PRAGMA synchronous=NORMAL",  # safe with WAL, and much faster than FULL
+)
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of a SQLite file, with the path quoted as the URL syntax needs."""
+    return URL.create("sqlite", database=str(Path(path).expanduser())).render_as_string()
+
+
+def display_url(url: str) -> str:
+    """The URL as it may appear in logs and error messages: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the SQLite settings every connection needs (no-op for other databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config for `url` that finds the migrations in the installed package, not the CWD."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    # Config values go through ConfigParser interpolation, where "%" is special
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database up to `revision`, creating it (and its directory) if needed."""
+    make_engine(url).dispose()  # creates the parent directory of a SQLite file
+    logger.info("Upgrading %s to %s", display_url(url), revision)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database down to `revision` ("base" drops every table)."""
+    logger.info("Downgrading %s to %s", display_url(url), revision)
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision the installed code knows."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None when it has never been migrated."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def require_current(url: str) -> None:
+    """Refuse to work on a database whose schema is not the one this code was written for."""
+    current = current_revision(url)
+    head = head_revision()
+    if current != head:
+        raise DatabaseNotMigrated(display_url(url), current, head)

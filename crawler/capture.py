@@ -1,0 +1,216 @@
+"""The Scrapy extension that archives every HTTP exchange and every extracted article.
+
+Exchanges are captured on `response_downloaded`: the response exactly as the downloader handed it
+back, before middlewares decompress it or follow its redirects, with the request as sent. Articles
+arrive on `item_scraped`, after every pipeline has had its say. Handlers only enqueue; the archive
+writer thread owns the WARC file and the database writer thread owns the write connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+import warcio
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from archive.archiver import RUN_SCHEMA, Archiver
+from archive.db import prepare_database
+from archive.db_writer import DatabaseWriter
+from archive.errors import ArchiveError
+from archive.ingest import RunStarted
+from archive.warc.records import HttpExchange
+from archive.warc.writer import RollingWarcWriter, WriterConfig
+from crawler import __version__
+from crawler.config import ArchiveConfig
+from crawler.items import ArticleItem
+
+logger = logging.getLogger(__name__)
+
+RECORD_ID_META = "warc_response_record_id"
+CAPTURED_AT_META = "warc_captured_at"
+
+
+class WarcCaptureExtension:
+    """Feeds the archive writer from Scrapy signals; one instance per crawl, no shared state."""
+
+    def __init__(self, crawler: Crawler, config: ArchiveConfig) -> None:
+        self.crawler = crawler
+        self.config = config
+        self.stats = crawler.stats
+        self.run_uuid = str(uuid.uuid4())
+        self.started_at = datetime.now(timezone.utc)
+        self.archiver: Archiver | None = None
+        self.database: DatabaseWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureExtension:
+        config = ArchiveConfig.from_settings(crawler.settings)
+        if not config.warc_enabled:
+            raise NotConfigured("ARCHIVE_WARC_ENABLED is off")
+        if config.db_enabled:
+            prepare_database(config.database_url)  # raises if the schema is behind: nothing is fetched
+        extension = cls(crawler, config)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        return extension
+
+    def spider_opened(self, spider: Spider) -> None:
+        site = getattr(spider, "site_name", spider.name)
+        user_agent = self.crawler.settings.get("USER_AGENT", "")
+        if self.config.db_enabled:
+            self.database = DatabaseWriter(self.config.database_url, batch_size=self.config.db_batch_size)
+            self.database.submit(
+                RunStarted(
+                    run_uuid=self.run_uuid,
+                    site=site,
+                    started_at=self.started_at.isoformat(),
+                    user_agent=user_agent,
+                )
+            )
+        writer = RollingWarcWriter(
+            WriterConfig(
+                directory=self.config.warc_dir,
+                prefix=self.config.warc_prefix,
+                max_size=self.config.warc_max_size,
+                digest=self.config.warc_digest,
+                compress_level=self.config.warc_gzip_level,
+            ),
+            self._warcinfo_fields(site, user_agent),
+        )
+        sink = self.database.submit if self.database else _discard
+        self.archiver = Archiver(writer, sink, self.run_uuid)
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        if self.archiver is None or urlsplit(response.url).scheme not in ("http", "https"):
+            return
+        latency = request.meta.get("download_latency") or 0.0
+        started_at = datetime.now(timezone.utc) - timedelta(seconds=latency)
+        exchange = HttpExchange(
+            url=response.url,
+            method=request.method,
+            request_headers=_request_headers_as_sent(request),
+            request_body=request.body,
+            protocol=response.protocol or "HTTP/1.1",
+            status=response.status,
+            reason=_reason_phrase(response.status),
+            response_headers=[
+                (bytes(name), bytes(value))
+                for name, values in response.headers.items()
+                for value in values
+            ],
+            body=response.body,
+            started_at=started_at,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+        request.meta[RECORD_ID_META] = exchange.response_record_id
+        request.meta[CAPTURED_AT_META] = started_at
+        self.archiver.archive_exchange(exchange)
+        self.stats.inc_value("archive/responses")
+        self.stats.inc_value(f"archive/responses/status/{response.status}")
+
+    def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
+        if self.archiver is None or not isinstance(item, ArticleItem):
+            return
+        article = item.article
+        self.archiver.archive_metadata(
+            target_uri=article.fetched_url,
+            payload=article.to_record(),
+            concurrent_to=item.response_record_id,
+            date=item.captured_at,
+        )
+        self.stats.inc_value("archive/articles")
+        if article.paywall.paywalled:
+            self.stats.inc_value("archive/articles/paywalled")
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.archiver is None:
+            return
+        status = "finished" if reason == "finished" else "interrupted"
+        self.archiver.archive_metadata(
+            target_uri=f"urn:newsarchive:crawl-run:{self.run_uuid}",
+            payload={
+                "schema": RUN_SCHEMA,
+                "run_uuid": self.run_uuid,
+                "finished_at": datetime.now(timezone.utc).isoformat(),
+                "status": status,
+                "stats": self._run_stats(reason),
+            },
+            concurrent_to=None,
+            date=datetime.now(timezone.utc),
+        )
+        try:
+            self.archiver.close()
+        except ArchiveError as exc:
+            logger.error("%s", exc)
+            self.stats.set_value("archive/failed", str(exc))
+        finally:
+            writer = self.archiver.writer
+            self.stats.set_value("archive/warc_files", len(writer.files_written))
+            self.stats.set_value("archive/warc_bytes", writer.bytes_written)
+            self.stats.set_value("archive/records", self.archiver.records_written)
+        if self.database is not None:
+            try:
+                self.database.close()
+            except ArchiveError as exc:
+                logger.error("%s", exc)
+                self.stats.set_value("archive/failed", str(exc))
+
+    def _run_stats(self, reason: str) -> dict[str, Any]:
+        wanted = ("archive/", "downloader/response_count", "downloader/exception_count", "retry/", "robotstxt/")
+        stats = {
+            key: value
+            for key, value in self.stats.get_stats().items()
+            if key.startswith(wanted) and isinstance(value, (int, float, str))
+        }
+        stats["finish_reason"] = reason
+        return stats
+
+    def _warcinfo_fields(self, site: str, user_agent: str) -> dict[str, str]:
+        return {
+            "software": f"newsarchive/{__version__} (Scrapy {scrapy.__version__}, warcio {warcio.__version__})",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "operator": self.config.operator,
+            "hostname": socket.gethostname(),
+            "python": platform.python_version(),
+            "pid": str(os.getpid()),
+            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": user_agent,
+            "crawl-run-id": self.run_uuid,
+            "site": site,
+            "started-at": self.started_at.isoformat(),
+        }
+
+
+def _discard(_: object) -> None:
+    """Index sink when database writing is switched off."""
+
+
+def _request_headers_as_sent(request: Request) -> list[tuple[bytes, bytes]]:
+    # Twisted writes the Host header itself; the archived request should show it too.
+    headers = [(bytes(name), bytes(value)) for name, values in request.headers.items() for value in values]
+    if not any(name.lower() == b"host" for name, _ in headers):
+        headers.insert(0, (b"Host", urlsplit(request.url).netloc.encode("ascii")))
+    return headers
+
+
+def _reason_phrase(status: int) -> str:
+    # Scrapy does not keep the server's reason phrase; the registered phrase is the honest stand-in.
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""

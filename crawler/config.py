@@ -1,0 +1,116 @@
+"""Every `ARCHIVE_*` setting, declared once with its default and help, and the validated config.
+
+`crawler/settings.py` takes its defaults from `ARCHIVE_SETTINGS`, the README documents each one, and
+a test fails when a declared setting is missing from the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+
+class ConfigError(ValueError):
+    """A setting has a value the crawler cannot use; the message names the setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class SettingSpec:
+    name: str
+    default: Any
+    help: str
+
+
+ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec("ARCHIVE_DATA_DIR", "data", "Directory for WARC files (`warcs/`) and the SQLite database."),
+    SettingSpec(
+        "ARCHIVE_DATABASE_URL",
+        "",
+        "SQLAlchemy URL of the index database; empty means `sqlite:///<ARCHIVE_DATA_DIR>/archive.sqlite3`.",
+    ),
+    SettingSpec("ARCHIVE_WARC_DIR", "", "Where WARC files go; empty means `<ARCHIVE_DATA_DIR>/warcs`."),
+    SettingSpec("ARCHIVE_WARC_ENABLED", True, "Write WARC files (and the index fed from them)."),
+    SettingSpec("ARCHIVE_DB_ENABLED", True, "Index every capture and article in the database."),
+    SettingSpec("ARCHIVE_WARC_PREFIX", "newsarchive", "First part of every WARC file name."),
+    SettingSpec(
+        "ARCHIVE_WARC_MAX_SIZE",
+        1_000_000_000,
+        "Roll over to a new WARC file before one would grow past this many bytes.",
+    ),
+    SettingSpec("ARCHIVE_WARC_DIGEST", "sha1", "Digest algorithm for WARC digests: `sha1` or `sha256`."),
+    SettingSpec("ARCHIVE_WARC_GZIP_LEVEL", 6, "zlib level (1-9) for each record's gzip member."),
+    SettingSpec("ARCHIVE_OPERATOR", "", "Who runs the crawl (name or email), written into every warcinfo record."),
+    SettingSpec(
+        "ARCHIVE_CONTACT_URL",
+        "https://github.com/newsarchive/newsarchive",
+        "URL named in the User-Agent so site owners can find out who is crawling.",
+    ),
+    SettingSpec("ARCHIVE_BASE_URL", "", "Crawl the site profile against this base URL (a mirror or local copy)."),
+    SettingSpec("ARCHIVE_PROFILE_PATH", "", "Crawl with the profile at this path instead of a bundled one."),
+    SettingSpec("ARCHIVE_DB_BATCH_SIZE", 200, "Database rows written per transaction by the index writer."),
+)
+
+
+def default_of(name: str) -> Any:
+    """The declared default of one `ARCHIVE_*` setting."""
+    return next(spec.default for spec in ARCHIVE_SETTINGS if spec.name == name)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    """The `ARCHIVE_*` settings, read once and checked."""
+
+    data_dir: Path
+    database_url: str
+    warc_dir: Path
+    warc_enabled: bool
+    db_enabled: bool
+    warc_prefix: str
+    warc_max_size: int
+    warc_digest: str
+    warc_gzip_level: int
+    operator: str
+    contact_url: str
+    base_url: str
+    profile_path: str
+    db_batch_size: int
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
+        data_dir = Path(settings.get("ARCHIVE_DATA_DIR") or "data")
+        digest = settings.get("ARCHIVE_WARC_DIGEST", "sha1")
+        if digest not in ("sha1", "sha256"):
+            raise ConfigError(f"ARCHIVE_WARC_DIGEST must be sha1 or sha256, not {digest!r}")
+        level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", 6)
+        if not 1 <= level <= 9:
+            raise ConfigError(f"ARCHIVE_WARC_GZIP_LEVEL must be between 1 and 9, not {level}")
+        max_size = settings.getint("ARCHIVE_WARC_MAX_SIZE")
+        if max_size <= 0:
+            raise ConfigError(f"ARCHIVE_WARC_MAX_SIZE must be a positive number of bytes, not {max_size}")
+        batch = settings.getint("ARCHIVE_DB_BATCH_SIZE")
+        if batch <= 0:
+            raise ConfigError(f"ARCHIVE_DB_BATCH_SIZE must be positive, not {batch}")
+        return cls(
+            data_dir=data_dir,
+            database_url=settings.get("ARCHIVE_DATABASE_URL") or database_url_for(data_dir),
+            warc_dir=Path(settings.get("ARCHIVE_WARC_DIR") or data_dir / "warcs"),
+            warc_enabled=settings.getbool("ARCHIVE_WARC_ENABLED"),
+            db_enabled=settings.getbool("ARCHIVE_DB_ENABLED"),
+            warc_prefix=settings.get("ARCHIVE_WARC_PREFIX") or "newsarchive",
+            warc_max_size=max_size,
+            warc_digest=digest,
+            warc_gzip_level=level,
+            operator=settings.get("ARCHIVE_OPERATOR") or "",
+            contact_url=settings.get("ARCHIVE_CONTACT_URL") or "",
+            base_url=settings.get("ARCHIVE_BASE_URL") or "",
+            profile_path=settings.get("ARCHIVE_PROFILE_PATH") or "",
+            db_batch_size=batch,
+        )
+
+
+def database_url_for(data_dir: Path) -> str:
+    """The embedded default: one SQLite file inside the data directory."""
+    return f"sqlite:///{data_dir / 'archive.sqlite3'}"

@@ -1,0 +1,106 @@
+"""One generic news spider; a site profile says where to start, what to follow and what to extract."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+from urllib.parse import urljoin, urlsplit
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+
+from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
+from crawler.extract import extract_article
+from crawler.items import ArticleItem
+from crawler.sites import SiteProfile, load_profile
+from crawler.urls import canonical_url
+
+logger = logging.getLogger(__name__)
+
+
+class NewsSpider(Spider):
+    """Crawls a publisher's home and section pages, their pagination, and every article they reach.
+
+    Article pages are followed from listings and from other articles (the "Similar stories" block
+    included), so articles reachable only through another article are archived too.
+    """
+
+    name = "news"
+    profile_name: ClassVar[str] = ""
+
+    def __init__(self, *args: Any, profile: SiteProfile, base_url: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profile = profile
+        self.site_name = profile.name
+        self.base_url = (base_url or profile.default_base_url).rstrip("/")
+        self.allowed_hosts = frozenset(profile.allowed_hosts(self.base_url))
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        settings = crawler.settings
+        profile_ref = kwargs.pop("profile", None) or settings.get("ARCHIVE_PROFILE_PATH") or cls.profile_name
+        if not profile_ref:
+            raise ValueError("the news spider needs a site profile: -a profile=NAME_OR_PATH")
+        kwargs.setdefault("base_url", settings.get("ARCHIVE_BASE_URL") or "")
+        profile = load_profile(profile_ref)
+        spider = super().from_crawler(crawler, *args, profile=profile, **kwargs)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.profile.start_urls(self.base_url):
+            yield Request(url, callback=self.parse)
+
+    def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("archive/skipped/not_text")
+            return
+        if self.profile.is_article_url(response.url):
+            item = self._article(response)
+            if item is not None:
+                yield item
+        yield from self._follow(response)
+
+    def _article(self, response: TextResponse) -> ArticleItem | None:
+        headers = {
+            name.decode("latin-1"): b", ".join(values).decode("latin-1")
+            for name, values in response.headers.items()
+        }
+        try:
+            article = extract_article(response.body, response.url, headers, self.profile)
+        except Exception:  # a page the extractor cannot read is a recorded failure, not a dead crawl
+            logger.exception("Extraction failed for %s", response.url)
+            self.crawler.stats.inc_value("archive/extract_errors")
+            return None
+        if article is None:
+            self.crawler.stats.inc_value("archive/not_an_article")
+            return None
+        return ArticleItem(
+            article=article,
+            response_record_id=response.meta.get(RECORD_ID_META, ""),
+            captured_at=response.meta.get(CAPTURED_AT_META) or datetime.now(timezone.utc),
+        )
+
+    def _follow(self, response: TextResponse) -> Iterator[Request]:
+        seen: set[str] = set()
+        for href in response.xpath("//a/@href").getall():
+            url = self._followable(response.url, href)
+            if url is None or url in seen:
+                continue
+            seen.add(url)
+            yield Request(url, callback=self.parse)
+
+    def _followable(self, page_url: str, href: str) -> str | None:
+        href = href.strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+            return None
+        url = canonical_url(urljoin(page_url, href))
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
+            return None
+        profile = self.profile
+        if profile.is_article_url(url) or profile.is_listing_url(url) or profile.is_followable_url(url):
+            return url
+        return None
