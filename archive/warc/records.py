@@ -96,9 +96,8 @@ class RecordFactory(RecordBuilder):
             "WARC-Concurrent-To": exchange.response_record_id,
         }
         request_headers = StatusAndHeaders(
-            f"{exchange.method} {_request_target(exchange.url)}",
+            f"{exchange.method} {_request_target(exchange.url)} {exchange.protocol}",
             _decoded(exchange.request_headers),
-            protocol=exchange.protocol,
             is_http_request=True,
         )
         request = self.create_warc_record(
