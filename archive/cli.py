@@ -60,8 +60,7 @@ def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = "") -> Any:
-    from crawler.config import ArchiveConfig, ConfigError
-    from crawler.run import crawl_settings
+    from crawler.config import ArchiveConfig, ConfigError, crawl_settings
 
     settings = crawl_settings(data_dir, base_url, overrides)
     try:
@@ -75,6 +74,7 @@ def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = ""
 def cli() -> None:
     """Archive what a non-subscriber can read on a news site: WARC files plus a SQL index."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not news
 
 
 @cli.command()

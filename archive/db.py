@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
 
 import migrations
 from archive.errors import DatabaseNotMigrated
@@ -94,6 +94,25 @@ def current_revision(url: str) -> str | None:
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def prepare_database(url: str) -> None:
+    """Create the schema in a new, empty database; refuse an existing one that is not at head.
+
+    A first crawl just works, while an existing index is only ever migrated on purpose
+    (`newsarchive db upgrade`), never as a side effect of a crawl.
+    """
+    if current_revision(url) is None and not _has_tables(url):
+        upgrade(url)
+    require_current(url)
+
+
+def _has_tables(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        return bool(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 

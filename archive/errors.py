@@ -45,3 +45,7 @@ class WarcDirectoryNotFound(ArchiveError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(f"WARC directory {path} does not exist: check the path you passed")
+
+
+class ArchiveWriteError(ArchiveError):
+    """WARC records could not be written; the message names the cause (disk full, permissions…)."""

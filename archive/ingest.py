@@ -248,8 +248,9 @@ class Ingestor:
                 "url": item.url,
                 "captured_at": utc_iso(item.captured_at),
                 "status": item.status,
-                "content_type": item.content_type,
-                "payload_digest": item.payload_digest,
+                # "" and None both mean "absent": store NULL so every writer agrees
+                "content_type": item.content_type or None,
+                "payload_digest": item.payload_digest or None,
                 "warc_file": item.warc_file,
                 "offset": item.offset,
                 "length": item.length,
@@ -263,7 +264,7 @@ class Ingestor:
     def _article(self, item: ArticleRecord) -> None:
         values = article_values(item)
         capture = None
-        if item.concurrent_to is not None:
+        if item.concurrent_to:
             capture = self.session.scalars(
                 select(Capture).where(Capture.record_id == item.concurrent_to)
             ).one_or_none()
@@ -279,29 +280,31 @@ class Ingestor:
             return
         seen_at = capture.captured_at if capture is not None else utc_iso(item.captured_at)
 
-        self._insert_ignore(
+        added = self._insert_ignore(
             Article,
             "url",
             {**values, "first_seen_at": seen_at, "last_seen_at": seen_at},
         )
         article = self.session.scalars(
-            select(Article).where(Article.url == values["url"]).with_for_update()
+            select(Article)
+            .where(Article.url == values["url"])
+            .with_for_update()
+            .execution_options(populate_existing=True)  # the INSERT bypassed the identity map
         ).one()
-        self.session.refresh(article)  # the INSERT above bypassed the identity map
-        is_latest = article.latest_capture_id is None or seen_at > article.last_seen_at
+        # timestamps from utc_iso() sort as text; on a tie the record applied first stays
+        is_latest = added or seen_at > article.last_seen_at
         article.first_seen_at = min(article.first_seen_at, seen_at)
         article.last_seen_at = max(article.last_seen_at, seen_at)
         if is_latest:
             for column, value in values.items():
                 setattr(article, column, value)
+            article.latest_capture_id = capture.id if capture is not None else None
         if capture is not None:
             capture.article_id = article.id
             capture.meta_record_id = item.record_id
             capture.meta_warc_file = item.warc_file
             capture.meta_offset = item.offset
             capture.meta_length = item.length
-            if is_latest:
-                article.latest_capture_id = capture.id
         self.session.flush()
         if is_latest:
             self._replace_links(article.id, item.payload.get("similar") or [])

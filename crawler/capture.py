@@ -71,16 +71,10 @@ class WarcCaptureExtension:
     def spider_opened(self, spider: Spider) -> None:
         site = getattr(spider, "site_name", spider.name)
         user_agent = self.crawler.settings.get("USER_AGENT", "")
+        warcinfo = self._warcinfo_fields(site, user_agent)
         if self.config.db_enabled:
             self.database = DatabaseWriter(self.config.database_url, batch_size=self.config.db_batch_size)
-            self.database.submit(
-                RunStarted(
-                    run_uuid=self.run_uuid,
-                    site=site,
-                    started_at=self.started_at.isoformat(),
-                    user_agent=user_agent,
-                )
-            )
+            self.database.submit(RunStarted.from_warcinfo(warcinfo))  # as reindex will read it back
         writer = RollingWarcWriter(
             WriterConfig(
                 directory=self.config.warc_dir,
@@ -89,7 +83,7 @@ class WarcCaptureExtension:
                 digest=self.config.warc_digest,
                 compress_level=self.config.warc_gzip_level,
             ),
-            self._warcinfo_fields(site, user_agent),
+            warcinfo,
         )
         sink = self.database.submit if self.database else _discard
         self.archiver = Archiver(writer, sink, self.run_uuid)
@@ -191,6 +185,7 @@ class WarcCaptureExtension:
             "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": user_agent,
             "crawl-run-id": self.run_uuid,
+            "warc-prefix": self.config.warc_prefix,
             "site": site,
             "started-at": self.started_at.isoformat(),
         }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy.settings import BaseSettings
+from scrapy.settings import BaseSettings, Settings
 
 
 class ConfigError(ValueError):
@@ -114,3 +114,16 @@ class ArchiveConfig:
 def database_url_for(data_dir: Path) -> str:
     """The embedded default: one SQLite file inside the data directory."""
     return f"sqlite:///{data_dir / 'archive.sqlite3'}"
+
+
+def crawl_settings(data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Settings:
+    """Project settings with the command line on top, exactly as `scrapy crawl -s` layers them."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if data_dir is not None:
+        settings.set("ARCHIVE_DATA_DIR", str(data_dir), priority="cmdline")
+    if base_url:
+        settings.set("ARCHIVE_BASE_URL", base_url, priority="cmdline")
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -50,19 +49,6 @@ class CrawlOutcome:
             f"{stats.get('archive/warc_files', 0)} WARC files ({stats.get('archive/warc_bytes', 0):,} bytes) "
             f"in {self.config.warc_dir}; index {self.config.database_url}"
         )
-
-
-def crawl_settings(data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Settings:
-    """Project settings with the command line on top, exactly as `scrapy crawl -s` layers them."""
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    if data_dir is not None:
-        settings.set("ARCHIVE_DATA_DIR", str(data_dir), priority="cmdline")
-    if base_url:
-        settings.set("ARCHIVE_BASE_URL", base_url, priority="cmdline")
-    for name, value in overrides.items():
-        settings.set(name, value, priority="cmdline")
-    return settings
 
 
 def run_crawl(profile_ref: str, settings: Settings) -> CrawlOutcome:

@@ -1,0 +1,80 @@
+"""Shared fixtures: the sample news site on a real HTTP server, and real crawls of it.
+
+A crawl runs the installed `newsarchive` command in a subprocess (Twisted's reactor runs once per
+process), against the site served from this process on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from newsarchive_site import build_site, serve
+
+REPO = Path(__file__).resolve().parent.parent
+NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
+
+# Loopback only: no politeness delay needed against our own server.
+LOCAL_SETTINGS = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "LOG_LEVEL=INFO")
+
+
+@dataclass(frozen=True)
+class CrawlResult:
+    data_dir: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "archive.sqlite3"
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_dir / "warcs"
+
+
+def run_newsarchive(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the real console command, as a user (or cron) would."""
+    return subprocess.run(
+        [NEWSARCHIVE, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd or REPO
+    )
+
+
+def crawl(data_dir: Path, base_url: str, *extra_settings: str, site: str = "morningstar") -> CrawlResult:
+    settings = [arg for name_value in (*LOCAL_SETTINGS, *extra_settings) for arg in ("-s", name_value)]
+    done = run_newsarchive("crawl", site, "--data-dir", str(data_dir), "--base-url", base_url, *settings)
+    return CrawlResult(data_dir, done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def site():
+    return build_site(60)
+
+
+@pytest.fixture(scope="session")
+def server(site) -> Iterator:
+    with serve(site, host="127.0.0.1", port=0) as running:
+        yield running
+
+
+@dataclass(frozen=True)
+class SiteCrawl:
+    result: CrawlResult
+    base_url: str
+    requests: list  # (method, path_with_query, headers) the server received during this crawl
+
+
+@pytest.fixture(scope="session")
+def crawled(site, tmp_path_factory) -> SiteCrawl:
+    """One full crawl of the sample site on a server of its own, shared by read-only tests."""
+    with serve(site, host="127.0.0.1", port=0) as running:
+        result = crawl(tmp_path_factory.mktemp("crawl"), running.base_url)
+        requests = list(running.requests)
+    assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+    return SiteCrawl(result, running.base_url, requests)

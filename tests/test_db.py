@@ -1,0 +1,110 @@
+"""Schema and migrations: the migrations build exactly the models, and stale databases are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from archive import db
+from archive.errors import DatabaseNotMigrated
+from archive.models import Base
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return db.sqlite_url(tmp_path / "index.db")
+
+
+def test_migrations_match_models_and_downgrade_to_nothing(url: str) -> None:
+    engine = db.make_engine(url)
+    config = db.alembic_config(url)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+        assert context.get_current_revision() == db.head_revision()
+
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    engine.dispose()
+
+
+def test_upgrade_by_url_creates_the_directory_from_any_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the migrations are found through the package, not the CWD
+    path = tmp_path / "data" / "nested" / "index.db"
+    url = db.sqlite_url(path)
+
+    db.upgrade(url)
+
+    assert path.is_file()
+    assert db.current_revision(url) == db.head_revision()
+    db.require_current(url)
+    db.downgrade(url, "base")
+    assert db.current_revision(url) is None
+
+
+def test_engine_sets_sqlite_pragmas(url: str) -> None:
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        pragmas = {
+            name: connection.execute(text(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous")
+        }
+    engine.dispose()
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000, "synchronous": 1}
+
+
+def test_require_current_refuses_an_unmigrated_database(tmp_path: Path, url: str) -> None:
+    with pytest.raises(DatabaseNotMigrated) as raised:
+        db.require_current(url)
+    message = str(raised.value)
+    assert str(tmp_path / "index.db") in message
+    assert str(db.head_revision()) in message
+    assert "run `newsarchive db upgrade`" in message
+
+
+def test_require_current_names_the_revision_the_database_is_at(tmp_path: Path, url: str) -> None:
+    db.upgrade(url)
+    with sqlite3.connect(tmp_path / "index.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'feedfacecafe'")
+
+    with pytest.raises(DatabaseNotMigrated) as raised:
+        db.require_current(url)
+
+    assert raised.value.current == "feedfacecafe"
+    assert f"at revision feedfacecafe, head is {db.head_revision()}" in str(raised.value)
+
+
+def test_sqlite_url_round_trips_paths_with_odd_characters(tmp_path: Path) -> None:
+    path = tmp_path / "my archive" / "index 100%.db"
+    db.upgrade(db.sqlite_url(path))
+    assert path.is_file()
+
+
+def test_prepare_database_creates_a_new_database_but_never_migrates_an_old_one(
+    tmp_path: Path, url: str
+) -> None:
+    db.prepare_database(url)
+    assert db.current_revision(url) == db.head_revision()
+    db.prepare_database(url)  # at head: nothing to do
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
+    with pytest.raises(DatabaseNotMigrated):
+        db.prepare_database(db.sqlite_url(other))
