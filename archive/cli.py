@@ -73,8 +73,12 @@ def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = ""
 @click.version_option(package_name="newsarchive")
 def cli() -> None:
     """Archive what a non-subscriber can read on a news site: WARC files plus a SQL index."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not news
+
+
+def _log_to_stderr() -> None:
+    """Logging for commands that do not run Scrapy (a crawl uses Scrapy's own log handler)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()
@@ -144,6 +148,7 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
     from archive.db import prepare_database
     from archive.reindex import reindex as rebuild
 
+    _log_to_stderr()
     _, config = _config(data_dir, _parse_overrides(overrides))
     try:
         prepare_database(config.database_url)
@@ -171,6 +176,7 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
     """
     from archive.db import current_revision, upgrade
 
+    _log_to_stderr()
     _, config = _config(data_dir, _parse_overrides(overrides))
     try:
         upgrade(config.database_url, revision)

@@ -14,16 +14,17 @@ import platform
 import socket
 import uuid
 from datetime import datetime, timedelta, timezone
+from importlib.metadata import version
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
-import warcio
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from archive.archiver import RUN_SCHEMA, Archiver
 from archive.db import prepare_database
@@ -69,6 +70,18 @@ class WarcCaptureExtension:
         return extension
 
     def spider_opened(self, spider: Spider) -> None:
+        try:
+            self._open(spider)
+        except Exception as exc:  # without an archive there is no point fetching anything
+            logger.exception("Could not start archiving; stopping the crawl")
+            self.stats.set_value("archive/failed", f"could not start archiving: {exc}")
+            from twisted.internet import reactor  # the installed one; importing early would install another
+
+            engine = self.crawler.engine
+            assert engine is not None
+            reactor.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason="archive_failed")))
+
+    def _open(self, spider: Spider) -> None:
         site = getattr(spider, "site_name", spider.name)
         user_agent = self.crawler.settings.get("USER_AGENT", "")
         warcinfo = self._warcinfo_fields(site, user_agent)
@@ -175,7 +188,7 @@ class WarcCaptureExtension:
 
     def _warcinfo_fields(self, site: str, user_agent: str) -> dict[str, str]:
         return {
-            "software": f"newsarchive/{__version__} (Scrapy {scrapy.__version__}, warcio {warcio.__version__})",
+            "software": f"newsarchive/{__version__} (Scrapy {scrapy.__version__}, warcio {version('warcio')})",
             "format": "WARC File Format 1.1",
             "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
             "operator": self.config.operator,

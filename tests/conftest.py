@@ -78,3 +78,11 @@ def crawled(site, tmp_path_factory) -> SiteCrawl:
         requests = list(running.requests)
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
     return SiteCrawl(result, running.base_url, requests)
+
+
+@pytest.fixture(scope="session")
+def profile():
+    """The bundled Morning Star site profile."""
+    from crawler.sites import load_profile
+
+    return load_profile("morningstar")

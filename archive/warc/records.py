@@ -120,7 +120,7 @@ class RecordFactory(RecordBuilder):
         record_id: str | None = None,
     ) -> ArcWarcRecord:
         """A JSON metadata record; never edits the response it describes."""
-        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         fields = {
             "WARC-Record-ID": record_id or new_record_id(),
             "WARC-Date": warc_date(date),

@@ -36,7 +36,10 @@ class NewsSpider(Spider):
         self.profile = profile
         self.site_name = profile.name
         self.base_url = (base_url or profile.default_base_url).rstrip("/")
-        self.allowed_hosts = frozenset(profile.allowed_hosts(self.base_url))
+        # a mirror or local copy is crawled on its own: its absolute links to the live site are not followed
+        self.allowed_hosts = frozenset(
+            profile.allowed_hosts(self.base_url) if not base_url else [urlsplit(self.base_url).hostname]
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:

@@ -21,6 +21,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("/culture", "Culture", "c"),
     ("/sport", "Sport", "s"),
 )
+SECTION_WEIGHTS = (32, 24, 14, 8, 12, 10)  # Britain and World carry most stories, so they paginate first
 MIN_ARTICLES = 30
 LATEST = datetime(2026, 2, 20, 9, 30, tzinfo=UTC)
 
@@ -109,7 +110,10 @@ def plan_articles(n_articles: int, seed: int) -> list[ArticleSpec]:
     seen_slugs: set[str] = set()
     when = LATEST
     for index in range(n_articles):
-        section_path, section, letter = SECTIONS[index % len(SECTIONS)] if index < 12 else rng.choice(SECTIONS)
+        if index < 12:
+            section_path, section, letter = SECTIONS[index % len(SECTIONS)]
+        else:
+            section_path, section, letter = rng.choices(SECTIONS, weights=SECTION_WEIGHTS)[0]
         title = prose.headline()
         slug = _slugify(title)
         while slug in seen_slugs:
@@ -117,7 +121,7 @@ def plan_articles(n_articles: int, seed: int) -> list[ArticleSpec]:
         seen_slugs.add(slug)
         path = f"/article/{letter}/{slug}" if rng.random() < 0.8 else f"/article/{slug}"
         n_authors = rng.choice((0, 1, 1, 1, 1, 2, 2, 3))
-        paragraphs = [_paragraph(prose, rng) for _ in range(rng.randint(9, 16))]
+        paragraphs = [_paragraph(prose, rng) for _ in range(rng.randint(20, 30))]
         kind = rng.choice((None, None, "truncated", "truncated", "overlay"))
         free = len(paragraphs) if kind is None else rng.randint(2, 5)
         specs.append(ArticleSpec(
@@ -174,7 +178,8 @@ def _assign_specials(specs: list[ArticleSpec], rng: random.Random, prose: Prose)
     long_article.paragraphs = [_paragraph(prose, rng) for _ in range(300)]
     _set_paywall(long_article, None, rng)
 
-    for spec in (specs[20], specs[21], specs[22]) + tuple(specs[23:][:: max(1, len(specs) // 20)][1:4]):
+    spread = [specs[i] for i in range(26, len(specs), max(3, len(specs) // 10))][:3]
+    for spec in [specs[20], specs[21], specs[22], *spread]:
         spec.listed, spec.only_via_similar = False, True
     specs[24].listed, specs[24].only_via_similar, specs[24].disallowed_only = False, False, True
     specs[25].listed, specs[25].only_via_similar, specs[25].orphan = False, False, True

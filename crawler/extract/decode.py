@@ -1,0 +1,55 @@
+"""Bytes to text and text to one parsed tree, the only place a page is decoded or parsed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from lxml import etree
+from lxml.html import HtmlElement
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+logger = logging.getLogger(__name__)
+
+_NON_HTML_PREFIXES = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip",
+                      "application/octet-stream", "application/json", "text/css", "text/javascript")
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def header_value(headers: Mapping[str, str] | None, name: str) -> str | None:
+    """Case-insensitive header lookup over any mapping (dict, Scrapy Headers, bytes or str)."""
+    if not headers:
+        return None
+    wanted = name.lower()
+    for key, value in headers.items():
+        key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key_text.lower() == wanted:
+            if isinstance(value, list | tuple):
+                value = value[0] if value else ""
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return None
+
+
+def decode_html(body: bytes, headers: Mapping[str, str] | None) -> str | None:
+    """Unicode text of an HTML body (BOM, then HTTP charset, then <meta>, then UTF-8), or None
+    when the response is evidently not HTML (media type, or NUL bytes outside UTF-16/32)."""
+    content_type = header_value(headers, "Content-Type")
+    if content_type and content_type.strip().lower().startswith(_NON_HTML_PREFIXES):
+        return None
+    if not body or (b"\x00" in body[:2048] and not body.startswith(_WIDE_BOMS)):
+        return None
+    _encoding, text = html_to_unicode(content_type, body)
+    return text
+
+
+def parse_html(text: str, url: str) -> HtmlElement | None:
+    """The page's lxml root, parsed once (by parsel, which copes with huge and odd documents)."""
+    try:
+        root = Selector(text=text, type="html", base_url=url).root
+    except (etree.ParserError, ValueError) as exc:
+        logger.debug("unparseable page %s: %s", url, exc)
+        return None
+    if not isinstance(root, HtmlElement) or not len(root):
+        return None
+    return root

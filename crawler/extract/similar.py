@@ -1,0 +1,88 @@
+"""The "Similar stories" block: found by profile selector or by its heading text, read per item."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+from lxml.html import HtmlElement
+
+from crawler.sites import SiteProfile
+from crawler.urls import canonical_url
+
+from .article import SimilarStory
+from .dom import css, first_text, xpath
+from .text import collapse, element_text
+
+_HEADING_XPATH = (
+    "//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
+    "[normalize-space(text())=$heading]"
+)
+
+
+def _article_links(scope: HtmlElement, page_url: str, profile: SiteProfile) -> list[tuple[HtmlElement, str]]:
+    """(anchor, absolute URL) for every link under `scope` whose path is an article path."""
+    links = []
+    for anchor in xpath(scope, ".//a[@href]"):
+        absolute = urljoin(page_url, anchor.get("href", "").strip())
+        if profile.is_article_url(absolute):
+            links.append((anchor, absolute))
+    return links
+
+
+def find_similar_block(
+    page: HtmlElement, page_url: str, profile: SiteProfile
+) -> tuple[HtmlElement | None, list[HtmlElement]]:
+    """The block, and the elements that open it (block or heading): where an article's text ends."""
+    for selector in profile.similar.blocks:
+        found = css(page, selector)
+        if found:
+            return found[0], [found[0]]
+    for heading in profile.similar.headings:
+        for title in xpath(page, _HEADING_XPATH, heading=heading):
+            for scope in list(title.iterancestors())[:4]:  # nearest ancestor holding article links
+                if _article_links(scope, page_url, profile):
+                    return scope, [title]
+    return None, []
+
+
+def _item_story(item: HtmlElement, links: list[tuple[HtmlElement, str]], url: str,
+                profile: SiteProfile) -> SimilarStory:
+    title, _ = first_text(item, profile.similar.titles)
+    if not title:
+        texts = [element_text(anchor) for anchor, target in links if canonical_url(target) == url]
+        title = max(texts, key=len, default="") or collapse(" ".join(xpath(item, ".//img/@alt")[:1]))
+    section = date = ""
+    pattern = profile.similar.meta_pattern
+    if pattern is not None:
+        for text in xpath(item, ".//text()"):
+            match = pattern.match(collapse(text))
+            if match:
+                groups = match.groupdict()
+                section, date = groups.get("section") or "", groups.get("date") or ""
+                break
+    if not date:
+        times = xpath(item, ".//time")
+        date = element_text(times[0]) if times else ""
+    return SimilarStory(url=url, title=title, section=section, date=date)
+
+
+def extract_similar(block: HtmlElement, page_url: str, profile: SiteProfile) -> tuple[SimilarStory, ...]:
+    """One SimilarStory per linked article, in page order, duplicates dropped."""
+    items: list[HtmlElement] = []
+    for selector in profile.similar.items:
+        items = css(block, selector)
+        if items:
+            break
+    if not items:  # no item markup known: each article link's parent is an item
+        items = [anchor.getparent() for anchor, _ in _article_links(block, page_url, profile)]
+    stories: list[SimilarStory] = []
+    seen: set[str] = set()
+    for item in items:
+        links = _article_links(item, page_url, profile)
+        if not links:
+            continue
+        url = canonical_url(links[0][1])
+        if url not in seen:
+            seen.add(url)
+            stories.append(_item_story(item, links, url, profile))
+    return tuple(stories)
