@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -143,6 +143,7 @@ class Ingestor:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.counts = IngestCounts()
+        self._run_ids: dict[str, int | None] = {}
 
     def apply(self, items: Iterable[IngestItem]) -> None:
         """Apply items in order; each item's rows are flushed before the next one is read."""
@@ -227,18 +228,24 @@ class Ingestor:
         run.stats = dict(item.stats)
         self.counts.runs_finished += 1
 
+    def _run_id(self, run_uuid: str) -> int | None:
+        # every capture names its run: look each run up once per batch, not once per capture
+        if run_uuid not in self._run_ids:
+            self._run_ids[run_uuid] = self.session.scalar(
+                select(CrawlRun.id).where(CrawlRun.run_uuid == run_uuid)
+            )
+        return self._run_ids[run_uuid]
+
     def _capture(self, item: CaptureRecord) -> None:
         run_id = None
         if item.run_uuid is not None:
-            run = self._run(item.run_uuid)
-            if run is None:
+            run_id = self._run_id(item.run_uuid)
+            if run_id is None:
                 logger.warning(
                     "Capture %s names unknown run %s; stored without a run",
                     item.record_id,
                     item.run_uuid,
                 )
-            else:
-                run_id = run.id
         added = self._insert_ignore(
             Capture,
             "record_id",
@@ -262,11 +269,15 @@ class Ingestor:
             self.counts.unchanged += 1
 
     def _article(self, item: ArticleRecord) -> None:
+        # Core statements, not ORM objects: this runs once per article on the writer thread,
+        # which shares the interpreter with the crawl, so every statement saved is crawl speed.
         values = article_values(item)
         capture = None
         if item.concurrent_to:
-            capture = self.session.scalars(
-                select(Capture).where(Capture.record_id == item.concurrent_to)
+            capture = self.session.execute(
+                select(Capture.id, Capture.captured_at, Capture.meta_record_id).where(
+                    Capture.record_id == item.concurrent_to
+                )
             ).one_or_none()
         if capture is None:
             logger.warning(
@@ -283,50 +294,67 @@ class Ingestor:
         added = self._insert_ignore(
             Article,
             "url",
-            {**values, "first_seen_at": seen_at, "last_seen_at": seen_at},
+            {
+                **values,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+                "latest_capture_id": capture.id if capture is not None else None,
+            },
         )
-        article = self.session.scalars(
-            select(Article)
+        article = self.session.execute(
+            select(Article.id, Article.first_seen_at, Article.last_seen_at)
             .where(Article.url == values["url"])
             .with_for_update()
-            .execution_options(populate_existing=True)  # the INSERT bypassed the identity map
         ).one()
         # timestamps from utc_iso() sort as text; on a tie the record applied first stays
         is_latest = added or seen_at > article.last_seen_at
-        article.first_seen_at = min(article.first_seen_at, seen_at)
-        article.last_seen_at = max(article.last_seen_at, seen_at)
-        if is_latest:
-            for column, value in values.items():
-                setattr(article, column, value)
-            article.latest_capture_id = capture.id if capture is not None else None
+        if not added:
+            changes: dict[str, Any] = {
+                "first_seen_at": min(article.first_seen_at, seen_at),
+                "last_seen_at": max(article.last_seen_at, seen_at),
+            }
+            if is_latest:
+                changes |= values
+                changes["latest_capture_id"] = capture.id if capture is not None else None
+            self.session.execute(update(Article).where(Article.id == article.id).values(**changes))
         if capture is not None:
-            capture.article_id = article.id
-            capture.meta_record_id = item.record_id
-            capture.meta_warc_file = item.warc_file
-            capture.meta_offset = item.offset
-            capture.meta_length = item.length
-        self.session.flush()
+            self.session.execute(
+                update(Capture)
+                .where(Capture.id == capture.id)
+                .values(
+                    article_id=article.id,
+                    meta_record_id=item.record_id,
+                    meta_warc_file=item.warc_file,
+                    meta_offset=item.offset,
+                    meta_length=item.length,
+                )
+            )
         if is_latest:
-            self._replace_links(article.id, item.payload.get("similar") or [])
+            self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
         self.counts.articles += 1
 
-    def _replace_links(self, article_id: int, similar: list[dict[str, Any]]) -> None:
-        self.session.execute(
-            delete(ArticleLink).where(
-                ArticleLink.article_id == article_id, ArticleLink.kind == "similar"
-            )
-        )
-        for position, story in enumerate(similar):
-            self.session.add(
-                ArticleLink(
-                    article_id=article_id,
-                    kind="similar",
-                    position=position,
-                    url=story["url"],
-                    title=story.get("title") or "",
-                    section=story.get("section") or "",
-                    date_text=story.get("date") or "",
+    def _replace_links(self, article_id: int, similar: list[dict[str, Any]], *, replace: bool) -> None:
+        if replace:
+            self.session.execute(
+                delete(ArticleLink).where(
+                    ArticleLink.article_id == article_id, ArticleLink.kind == "similar"
                 )
+            )
+        if similar:
+            self.session.execute(
+                insert(ArticleLink),
+                [
+                    {
+                        "article_id": article_id,
+                        "kind": "similar",
+                        "position": position,
+                        "url": story["url"],
+                        "title": story.get("title") or "",
+                        "section": story.get("section") or "",
+                        "date_text": story.get("date") or "",
+                    }
+                    for position, story in enumerate(similar)
+                ],
             )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -114,11 +114,11 @@ def _copy_counts(ingestor: Ingestor, stats: ReindexStats) -> None:
 
 
 def clear_index(session: Session) -> None:
-    """Delete every indexed row, breaking the articles <-> captures cycle first."""
-    session.execute(update(Article).values(latest_capture_id=None))
+    """Delete every indexed row. Articles go before captures: deleting a capture makes SQLite
+    look for articles pointing at it, and with no articles left that look is free."""
     session.execute(delete(ArticleLink))
-    session.execute(delete(Capture))
     session.execute(delete(Article))
+    session.execute(delete(Capture))
     session.execute(delete(CrawlRun))
 
 

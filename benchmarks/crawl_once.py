@@ -33,8 +33,8 @@ class PlainCrawlSpider(CrawlSpider):
 
     def __init__(self, base_url: str, **kwargs: object) -> None:
         self.start_urls = [base_url + "/"]
-        host = urlsplit(base_url).hostname
-        self.rules = (Rule(LinkExtractor(allow_domains=[host]), follow=True),)
+        host_and_port = urlsplit(base_url).netloc  # LinkExtractor compares the netloc, port included
+        self.rules = (Rule(LinkExtractor(allow_domains=[host_and_port]), follow=True),)
         super().__init__(**kwargs)
 
 

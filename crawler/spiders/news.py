@@ -35,6 +35,8 @@ class NewsSpider(Spider):
         super().__init__(*args, **kwargs)
         self.profile = profile
         self.site_name = profile.name
+        self._requested: set[str] = set()  # each URL is requested once; saves the dupefilter's work
+        self._verdicts: dict[str, str | None] = {}  # site-absolute href -> URL to follow, or None
         self.base_url = (base_url or profile.default_base_url).rstrip("/")
         # a mirror or local copy is crawled on its own: its absolute links to the live site are not followed
         self.allowed_hosts = frozenset(
@@ -87,17 +89,24 @@ class NewsSpider(Spider):
         )
 
     def _follow(self, response: TextResponse) -> Iterator[Request]:
-        seen: set[str] = set()
         for href in response.xpath("//a/@href").getall():
-            url = self._followable(response.url, href)
-            if url is None or url in seen:
-                continue
-            seen.add(url)
-            yield Request(url, callback=self.parse)
+            url = self._resolve(response.url, href)
+            if url is not None and url not in self._requested:
+                self._requested.add(url)
+                yield Request(url, callback=self.parse)
+
+    def _resolve(self, page_url: str, href: str) -> str | None:
+        """The canonical URL to follow for a link, or None. Site-absolute links (nav, listings,
+        Similar stories) repeat on every page, so their verdicts are cached."""
+        href = href.strip()
+        if not href.startswith(("/", "http:", "https:")) or href.startswith("//"):
+            return self._followable(page_url, href)
+        if href not in self._verdicts:
+            self._verdicts[href] = self._followable(page_url, href)
+        return self._verdicts[href]
 
     def _followable(self, page_url: str, href: str) -> str | None:
-        href = href.strip()
-        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:")):
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
             return None
         url = canonical_url(urljoin(page_url, href))
         parts = urlsplit(url)
