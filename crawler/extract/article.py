@@ -6,7 +6,7 @@ the crawler and `archive/` (ingest and reindex read it back), so its keys only e
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 RECORD_SCHEMA = "newsarchive/article/1"
@@ -60,11 +60,19 @@ class Article:
 
     def to_record(self) -> dict[str, Any]:
         """The JSON object stored in the article's WARC metadata record."""
-        payload = asdict(self)
-        payload["schema"] = RECORD_SCHEMA
+        # built by hand: dataclasses.asdict deep-copies every value, once per article
+        payload = {name: getattr(self, name) for name in self.__dataclass_fields__}
         payload["authors"] = list(self.authors)
+        payload["paywall"] = {
+            name: getattr(self.paywall, name) for name in PaywallMarker.__dataclass_fields__
+        }
         payload["paywall"]["signals"] = list(self.paywall.signals)
-        payload["similar"] = [asdict(story) for story in self.similar]
+        payload["similar"] = [
+            {name: getattr(story, name) for name in SimilarStory.__dataclass_fields__}
+            for story in self.similar
+        ]
+        payload["extra"] = dict(self.extra)
+        payload["schema"] = RECORD_SCHEMA
         return payload
 
     @classmethod

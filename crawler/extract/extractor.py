@@ -10,6 +10,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from lxml.html import HtmlElement
+
 from crawler.sites import SiteProfile
 
 from .article import Article
@@ -36,6 +38,12 @@ def extract_article(
     page = parse_html(text, url)
     if page is None:
         return None
+    return extract_from_tree(page, url, profile)
+
+
+def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Article | None:
+    """`extract_article` on a page already parsed (the crawl parses each page once, for its links
+    too); the tree is only read, never changed."""
     meta = meta_properties(page)
     node: dict[str, Any] = article_node(jsonld_nodes(page)) or {}
     container, from_profile = find_container(page, profile)
