@@ -11,9 +11,10 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -169,17 +170,13 @@ class Ingestor:
         ON CONFLICT DO NOTHING keeps this safe when several crawler processes share one database.
         """
         dialect = self.session.get_bind().dialect.name
-        if dialect == "sqlite":
-            statement: Any = sqlite.insert(model).on_conflict_do_nothing(index_elements=[key])
-        elif dialect == "postgresql":
-            statement = postgresql.insert(model).on_conflict_do_nothing(index_elements=[key])
-        else:  # pragma: no cover - other databases are not supported yet
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - not supported yet
             exists = self.session.scalar(select(model.id).where(getattr(model, key) == values[key]))
             if exists is not None:
                 return False
-            statement = model.__table__.insert()
-        result = self.session.execute(statement.values(**values))
-        return bool(result.rowcount)
+            return bool(self.session.execute(model.__table__.insert(), values).rowcount)
+        statement = _insert_ignoring(dialect, model.__table__, key)
+        return bool(self.session.execute(statement, values).rowcount)
 
     def _run(self, run_uuid: str, *, lock: bool = False) -> CrawlRun | None:
         query = select(CrawlRun).where(CrawlRun.run_uuid == run_uuid)
@@ -275,9 +272,7 @@ class Ingestor:
         capture = None
         if item.concurrent_to:
             capture = self.session.execute(
-                select(Capture.id, Capture.captured_at, Capture.meta_record_id).where(
-                    Capture.record_id == item.concurrent_to
-                )
+                _CAPTURE_BY_RECORD_ID, {"record_id": item.concurrent_to}
             ).one_or_none()
         if capture is None:
             logger.warning(
@@ -301,11 +296,7 @@ class Ingestor:
                 "latest_capture_id": capture.id if capture is not None else None,
             },
         )
-        article = self.session.execute(
-            select(Article.id, Article.first_seen_at, Article.last_seen_at)
-            .where(Article.url == values["url"])
-            .with_for_update()
-        ).one()
+        article = self.session.execute(_ARTICLE_BY_URL, {"url": values["url"]}).one()
         # timestamps from utc_iso() sort as text; on a tie the record applied first stays
         is_latest = added or seen_at > article.last_seen_at
         if not added:
@@ -319,15 +310,15 @@ class Ingestor:
             self.session.execute(update(Article).where(Article.id == article.id).values(**changes))
         if capture is not None:
             self.session.execute(
-                update(Capture)
-                .where(Capture.id == capture.id)
-                .values(
-                    article_id=article.id,
-                    meta_record_id=item.record_id,
-                    meta_warc_file=item.warc_file,
-                    meta_offset=item.offset,
-                    meta_length=item.length,
-                )
+                _LINK_CAPTURE_TO_ARTICLE,
+                {
+                    "capture_id": capture.id,
+                    "article_id": article.id,
+                    "meta_record_id": item.record_id,
+                    "meta_warc_file": item.warc_file,
+                    "meta_offset": item.offset,
+                    "meta_length": item.length,
+                },
             )
         if is_latest:
             self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
@@ -356,6 +347,35 @@ class Ingestor:
                     for position, story in enumerate(similar)
                 ],
             )
+
+
+# Built once: a statement object reused with new parameters skips SQLAlchemy's construction and
+# cache-key work, which is most of the cost of one small statement on the writer thread.
+_CAPTURE_BY_RECORD_ID = select(Capture.id, Capture.captured_at, Capture.meta_record_id).where(
+    Capture.record_id == bindparam("record_id")
+)
+_ARTICLE_BY_URL = (
+    select(Article.id, Article.first_seen_at, Article.last_seen_at)
+    .where(Article.url == bindparam("url"))
+    .with_for_update()
+)
+_LINK_CAPTURE_TO_ARTICLE = (
+    update(Capture.__table__)
+    .where(Capture.__table__.c.id == bindparam("capture_id"))
+    .values(
+        article_id=bindparam("article_id"),
+        meta_record_id=bindparam("meta_record_id"),
+        meta_warc_file=bindparam("meta_warc_file"),
+        meta_offset=bindparam("meta_offset"),
+        meta_length=bindparam("meta_length"),
+    )
+)
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(dialect: str, table: Table, key: str) -> Any:
+    module = sqlite if dialect == "sqlite" else postgresql
+    return module.insert(table).on_conflict_do_nothing(index_elements=[key])
 
 
 def article_values(item: ArticleRecord) -> dict[str, Any]:
