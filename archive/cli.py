@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from archive.errors import ArchiveError, DatabaseNotMigrated
+from archive.errors import ArchiveError, DatabaseNotMigrated, LockHeld
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_STARTED = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_STARTED, EXIT_SOME_PAGES_FAILED = 0, 1, 2, 3, 4
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ class Failed(click.ClickException):
     """The command ran and failed: `Error: …` and exit 1."""
 
     exit_code = EXIT_FAILED
+
+
+class SomePagesFailed(click.ClickException):
+    """The crawl finished, but more pages failed than ARCHIVE_MAX_FAILED_RATIO allows: exit 4."""
+
+    exit_code = EXIT_SOME_PAGES_FAILED
 
 
 class NotStarted(click.ClickException):
@@ -93,8 +99,14 @@ def crawl(site: str, data_dir: Path | None, base_url: str, overrides: tuple[str,
     """
     outcome = _crawl(site, data_dir, base_url, _parse_overrides(overrides))
     click.echo(outcome.summary())
+    _judge(outcome)
+
+
+def _judge(outcome: Any) -> None:
     if failure := outcome.failure:
         raise Failed(failure)
+    if too_many := outcome.failed_pages:
+        raise SomePagesFailed(too_many)
 
 
 def _crawl(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
@@ -106,7 +118,7 @@ def _crawl(site: str, data_dir: Path | None, base_url: str, overrides: dict[str,
         return run_crawl(site, settings)
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
-    except DatabaseNotMigrated as exc:
+    except (DatabaseNotMigrated, LockHeld) as exc:
         raise NotStarted(str(exc)) from exc
 
 
@@ -132,8 +144,7 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
             {"AUTOTHROTTLE_ENABLED": "False", "DOWNLOAD_DELAY": "0", "LOG_LEVEL": "WARNING"},
         )
     click.echo(outcome.summary())
-    if failure := outcome.failure:
-        raise Failed(failure)
+    _judge(outcome)
     print_demo_report(outcome.config.database_url)
 
 
@@ -186,6 +197,39 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
 
 
 @cli.command()
+@data_dir_option
+@setting_option
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--site", default=None, help="Only runs of this site.")
+def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: str | None) -> None:
+    """List crawl runs with their status and figures, newest first.
+
+    Example: newsarchive runs --data-dir /srv/archive --limit 7
+    """
+    from archive.db import require_current
+    from archive.runs import list_runs
+
+    _, config = _config(data_dir, _parse_overrides(overrides))
+    try:
+        require_current(config.database_url)
+    except DatabaseNotMigrated as exc:
+        raise NotStarted(str(exc)) from exc
+    columns = ("id", "site", "started_at", "finished_at", "status")
+    lines = []
+    for run in list_runs(config.database_url, limit, site):
+        values = {name: getattr(run, name) or "" for name in columns} | run.counts()
+        lines.append(values)
+    if not lines:
+        click.echo("No crawl runs yet.")
+        return
+    headers = list(lines[0])
+    widths = [max(len(str(name)), *(len(str(line[name])) for line in lines)) for name in headers]
+    click.echo("  ".join(str(name).ljust(width) for name, width in zip(headers, widths)))
+    for line in lines:
+        click.echo("  ".join(str(line[name]).ljust(width) for name, width in zip(headers, widths)))
+
+
+@cli.command()
 def sites() -> None:
     """List the bundled site profiles."""
     from crawler.sites import available_profiles, load_profile
@@ -193,6 +237,12 @@ def sites() -> None:
     for name in available_profiles():
         profile = load_profile(name)
         click.echo(f"{name}\t{profile.default_base_url}")
+
+
+from archive.cli_query import query, search  # noqa: E402  (uses the shared options defined above)
+
+cli.add_command(query)
+cli.add_command(search)
 
 
 def main(args: Sequence[str] | None = None) -> int:

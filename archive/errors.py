@@ -49,3 +49,23 @@ class WarcDirectoryNotFound(ArchiveError):
 
 class ArchiveWriteError(ArchiveError):
     """WARC records could not be written; the message names the cause (disk full, permissions…)."""
+
+
+class LockHeld(ArchiveError):
+    """Another crawl of the same site into the same data directory is running."""
+
+    def __init__(self, path: str, holder: str) -> None:
+        self.path = path
+        self.holder = holder
+        super().__init__(
+            f"another crawl of this site is running ({holder}; lock {path}): "
+            "this run exits without fetching anything"
+        )
+
+
+class QueryError(ArchiveError):
+    """A read-only query or search could not run; the message names the problem and the SQL."""
+
+    def __init__(self, message: str, sql: str | None = None) -> None:
+        self.sql = sql
+        super().__init__(message)

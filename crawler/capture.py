@@ -31,6 +31,8 @@ from archive.db import prepare_database
 from archive.db_writer import DatabaseWriter
 from archive.errors import ArchiveError
 from archive.ingest import RunStarted
+from archive.lock import CrawlLock
+from archive.recovery import recover_open_files
 from archive.warc.records import HttpExchange
 from archive.warc.writer import RollingWarcWriter, WriterConfig
 from crawler import __version__
@@ -46,9 +48,10 @@ CAPTURED_AT_META = "warc_captured_at"
 class WarcCaptureExtension:
     """Feeds the archive writer from Scrapy signals; one instance per crawl, no shared state."""
 
-    def __init__(self, crawler: Crawler, config: ArchiveConfig) -> None:
+    def __init__(self, crawler: Crawler, config: ArchiveConfig, lock: CrawlLock) -> None:
         self.crawler = crawler
         self.config = config
+        self.lock = lock
         self.stats = crawler.stats
         self.run_uuid = str(uuid.uuid4())
         self.started_at = datetime.now(timezone.utc)
@@ -60,9 +63,18 @@ class WarcCaptureExtension:
         config = ArchiveConfig.from_settings(crawler.settings)
         if not config.warc_enabled:
             raise NotConfigured("ARCHIVE_WARC_ENABLED is off")
-        if config.db_enabled:
-            prepare_database(config.database_url)  # raises if the schema is behind: nothing is fetched
-        extension = cls(crawler, config)
+        site = getattr(crawler.spider, "site_name", None) or getattr(crawler.spider, "name", "crawl")
+        lock = CrawlLock(config.data_dir, site)
+        lock.acquire()  # raises LockHeld: an overlapping cron run fetches nothing
+        try:
+            database_url = config.database_url if config.db_enabled else None
+            if database_url:
+                prepare_database(database_url)  # raises if the schema is behind: nothing is fetched
+            recover_open_files(config.warc_dir, database_url)
+        except BaseException:
+            lock.release()
+            raise
+        extension = cls(crawler, config, lock)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
@@ -145,8 +157,9 @@ class WarcCaptureExtension:
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archiver is None:
+            self.lock.release()
             return
-        status = "finished" if reason == "finished" else "interrupted"
+        status = "finished" if reason == "finished" or reason.startswith("closespider_") else "interrupted"
         self.archiver.archive_metadata(
             target_uri=f"urn:newsarchive:crawl-run:{self.run_uuid}",
             payload={
@@ -175,6 +188,7 @@ class WarcCaptureExtension:
             except ArchiveError as exc:
                 logger.error("%s", exc)
                 self.stats.set_value("archive/failed", str(exc))
+        self.lock.release()
 
     def _run_stats(self, reason: str) -> dict[str, Any]:
         wanted = ("archive/", "downloader/response_count", "downloader/exception_count", "retry/", "robotstxt/")

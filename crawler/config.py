@@ -51,6 +51,11 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ARCHIVE_BASE_URL", "", "Crawl the site profile against this base URL (a mirror or local copy)."),
     SettingSpec("ARCHIVE_PROFILE_PATH", "", "Crawl with the profile at this path instead of a bundled one."),
     SettingSpec("ARCHIVE_DB_BATCH_SIZE", 200, "Database rows written per transaction by the index writer."),
+    SettingSpec(
+        "ARCHIVE_MAX_FAILED_RATIO",
+        0.05,
+        "Share of pages that may fail (after retries) before the crawl exits with code 4.",
+    ),
 )
 
 
@@ -77,6 +82,7 @@ class ArchiveConfig:
     base_url: str
     profile_path: str
     db_batch_size: int
+    max_failed_ratio: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -108,6 +114,7 @@ class ArchiveConfig:
             base_url=settings.get("ARCHIVE_BASE_URL") or "",
             profile_path=settings.get("ARCHIVE_PROFILE_PATH") or "",
             db_batch_size=batch,
+            max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO"),
         )
 
 

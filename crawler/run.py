@@ -9,7 +9,6 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from archive.db import prepare_database
 from crawler.config import ArchiveConfig
 from crawler.sites import load_profile
 from crawler.spiders.news import NewsSpider
@@ -30,22 +29,38 @@ class CrawlOutcome:
         if failed := self.stats.get("archive/failed"):
             return str(failed)
         reason = self.stats.get("finish_reason")
-        if reason not in ("finished", None):
+        # CLOSESPIDER_* limits are the user's own stopping rule, not a failure
+        if reason not in ("finished", None) and not str(reason).startswith("closespider_"):
             return f"the crawl stopped early ({reason})"
         if not self.stats.get("archive/responses"):
             return "no page could be fetched: check the base URL and the network"
         return None
 
+    @property
+    def failed_pages(self) -> str | None:
+        """Why the crawl finished with too many failed pages, or None when within the threshold."""
+        failed = self.stats.get("archive/failed_pages", 0)
+        attempted = failed + self.stats.get("archive/pages", 0)
+        if not attempted or failed / attempted <= self.config.max_failed_ratio:
+            return None
+        kinds = ", ".join(
+            f"{key.rsplit('/', 1)[1]}: {value}"
+            for key, value in sorted(self.stats.items())
+            if key.startswith("archive/failed_pages/")
+        )
+        return (
+            f"{failed} of {attempted} pages failed ({kinds}), more than ARCHIVE_MAX_FAILED_RATIO="
+            f"{self.config.max_failed_ratio}"
+        )
+
     def summary(self) -> str:
         stats = self.stats
         articles = stats.get("archive/articles", 0)
         paywalled = stats.get("archive/articles/paywalled", 0)
-        errors = sum(
-            value for key, value in stats.items() if key.startswith("archive/responses/status/") and key[-3] in "45"
-        ) + stats.get("downloader/exception_count", 0)
+        errors = stats.get("archive/failed_pages", 0)
         return (
             f"{stats.get('archive/responses', 0)} responses archived, {articles} articles "
-            f"({paywalled} paywalled, {articles - paywalled} free), {errors} failed fetches; "
+            f"({paywalled} paywalled, {articles - paywalled} free), {errors} failed pages; "
             f"{stats.get('archive/warc_files', 0)} WARC files ({stats.get('archive/warc_bytes', 0):,} bytes) "
             f"in {self.config.warc_dir}; index {self.config.database_url}"
         )
@@ -55,10 +70,11 @@ def run_crawl(profile_ref: str, settings: Settings) -> CrawlOutcome:
     """Crawl with the named (or file) profile; blocks until the crawl ends. One call per process."""
     config = ArchiveConfig.from_settings(settings)
     load_profile(profile_ref)  # a bad profile is a usage error, raised before anything starts
-    if config.db_enabled:
-        prepare_database(config.database_url)
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, profile=profile_ref)
+    not_started: list[BaseException] = []
+    process.crawl(crawler, profile=profile_ref).addErrback(lambda failure: not_started.append(failure.value))
     process.start()
+    if not_started:  # the lock is held, the schema is behind, …: raised from the components' set-up
+        raise not_started[0]
     return CrawlOutcome(stats=dict(crawler.stats.get_stats() if crawler.stats else {}), config=config)

@@ -11,6 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
+from archive.db import include_name
 from archive.errors import ArchiveError
 from archive.models import Base
 
@@ -39,6 +40,7 @@ def configure(**kwargs: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=include_name,  # the full-text index has no model
         **kwargs,  # type: ignore[arg-type]
     )
 

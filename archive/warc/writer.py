@@ -51,8 +51,12 @@ class WriterConfig:
 def warc_file_name(prefix: str, moment: datetime, serial: int, host: str, pid: int) -> str:
     """`{prefix}-{UTC timestamp}-{serial:05d}-{host}-{pid}.warc.gz`: unique across processes and hosts."""
     stamp = moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S%f")
-    safe_host = "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in host) or "host"
-    return f"{prefix}-{stamp}-{serial:05d}-{safe_host}-{pid}.warc.gz"
+    return f"{prefix}-{stamp}-{serial:05d}-{file_safe_host(host)}-{pid}.warc.gz"
+
+
+def file_safe_host(host: str) -> str:
+    """The host name as it appears in WARC file names."""
+    return "".join(ch if ch.isalnum() or ch in ".-" else "_" for ch in host) or "host"
 
 
 class RollingWarcWriter:

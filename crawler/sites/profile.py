@@ -23,6 +23,7 @@ class Selectors:
     paragraphs: tuple[str, ...]
     lead_image: tuple[str, ...]
     lead_image_caption: tuple[str, ...]
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +41,11 @@ class SimilarRules:
 class PaywallRules:
     """Markers that say the page is paywalled and where the free part stops."""
 
-    selectors: tuple[str, ...]
+    selectors: tuple[str, ...]  # the wall: the free text ends where one of these begins
     text_markers: tuple[tuple[str, str], ...]  # (signal id, text), e.g. ("free-limit", "You have reached…")
     default_paywalled: bool | None
+    locked_selectors: tuple[str, ...] = ()  # elements holding locked text that is still in the page
+    url_paths: tuple[re.Pattern[str], ...] = ()  # premium sections: every article under these paths is paywalled
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,11 @@ class SiteProfile:
     similar: SimilarRules
     paywall: PaywallRules
     chrome: ChromeRules
+    publisher: str = ""  # the publisher's name, for `newsarchive sites` and as a fallback for Article.publisher
+    description: str = ""
+    date_formats: tuple[str, ...] = ()  # strptime formats of the visible dates, tried before dateparser
+    articles_by_markup: bool = False  # any page can be an article: recognised by its markup, not its URL
+    follow_all: bool = False  # follow every same-site link (except deny_paths and static files)
 
     def start_urls(self, base_url: str) -> list[str]:
         """Home page and section listings under `base_url` (the live site or a local copy)."""
@@ -91,6 +99,18 @@ class SiteProfile:
         """True when the URL's path has the shape of an article page."""
         path = urlsplit(url).path
         return any(pattern.search(path) for pattern in self.article_paths)
+
+    def may_be_article(self, url: str) -> bool:
+        """True when a page fetched from `url` should go through extraction: its URL has the
+        article shape, or the profile recognises articles by their markup alone."""
+        if self.articles_by_markup:
+            return not self.is_denied_url(url)
+        return self.is_article_url(url)
+
+    def is_premium_url(self, url: str) -> bool:
+        """True under the paths the profile marks as paywalled (`paywall.url_paths`)."""
+        path = urlsplit(url).path
+        return any(pattern.search(path) for pattern in self.paywall.url_paths)
 
     def is_listing_url(self, url: str) -> bool:
         """True for the home page and section listings, with at most the pagination parameter."""

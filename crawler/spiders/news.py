@@ -6,12 +6,14 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml.html import HtmlElement
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
 from crawler.extract import extract_from_tree
@@ -57,9 +59,21 @@ class NewsSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.profile.start_urls(self.base_url):
-            yield Request(url, callback=self.parse)
+            yield Request(url, callback=self.parse, errback=self.failed)
+
+    def failed(self, failure: Failure) -> None:
+        """A page that could not be archived as a success, after retries: counted by kind, so
+        the run's exit code and its `crawl_runs` row say how much of the site was missed."""
+        if failure.check(HttpError):
+            kind = f"http_{failure.value.response.status}"
+        else:
+            kind = failure.type.__name__ if failure.type else "error"
+        self.crawler.stats.inc_value("archive/failed_pages")
+        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
+        logger.warning("Could not archive %s: %s", failure.request.url, kind)
 
     def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
+        self.crawler.stats.inc_value("archive/pages")
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archive/skipped/not_text")
             return
@@ -94,7 +108,7 @@ class NewsSpider(Spider):
             url = self._resolve(response.url, href)
             if url is not None and url not in self._requested:
                 self._requested.add(url)
-                yield Request(url, callback=self.parse)
+                yield Request(url, callback=self.parse, errback=self.failed)
 
     def _resolve(self, page_url: str, href: str) -> str | None:
         """The canonical URL to follow for a link, or None. Site-absolute links (nav, listings,
@@ -114,6 +128,18 @@ class NewsSpider(Spider):
         if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
             return None
         profile = self.profile
-        if profile.is_article_url(url) or profile.is_listing_url(url) or profile.is_followable_url(url):
+        if profile.is_listing_url(url):
+            return _first_page_unnumbered(url, profile.pagination_param)
+        if profile.is_article_url(url) or profile.is_followable_url(url):
             return url
         return None
+
+
+def _first_page_unnumbered(url: str, param: str) -> str:
+    """Drupal pagers link the first page as `?page=0`; it is the bare listing, fetched once."""
+    parts = urlsplit(url)
+    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)]
+    if (param, "0") not in query:
+        return url
+    remaining = [(name, value) for name, value in query if (name, value) != (param, "0")]
+    return urlunsplit(parts._replace(query=urlencode(remaining)))

@@ -1,0 +1,220 @@
+"""`newsarchive query` and `newsarchive search`: read commands over the index, with one output option set.
+
+Every read command takes `output_options` (`--csv`, `--json`, `--nl`; a table by default: a rich
+table on a terminal, plain aligned columns otherwise) and prints rows through `echo_rows`.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.cli import Failed, NotStarted, _config, _parse_overrides, data_dir_option, setting_option
+from archive.errors import ArchiveError, DatabaseNotMigrated
+
+FORMATS = ("csv", "json", "nl")
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--csv`, `--json` and `--nl` (at most one), handed to the command as `output_format`."""
+
+    @click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+    @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
+    @click.option("--nl", "as_nl", is_flag=True, help="Print newline-delimited JSON, one object a line.")
+    @functools.wraps(command)
+    def wrapper(*args: Any, as_csv: bool, as_json: bool, as_nl: bool, **kwargs: Any) -> Any:
+        chosen = [name for name, on in zip(FORMATS, (as_csv, as_json, as_nl)) if on]
+        if len(chosen) > 1:
+            raise click.UsageError(f"choose one output format, not {' and '.join('--' + c for c in chosen)}")
+        return command(*args, output_format=chosen[0] if chosen else "table", **kwargs)
+
+    return wrapper
+
+
+def echo_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> None:
+    """Print rows as a table, CSV, a JSON array or newline-delimited JSON."""
+    if output_format == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(["" if value is None else value for value in row] for row in rows)
+    elif output_format == "json":
+        click.echo("[", nl=not rows)
+        for number, row in enumerate(rows):
+            comma = "," if number < len(rows) - 1 else ""
+            click.echo(" " + _json(dict(zip(columns, row))) + comma)
+        click.echo("]")
+    elif output_format == "nl":
+        for row in rows:
+            click.echo(_json(dict(zip(columns, row))))
+    elif sys.stdout.isatty():
+        _rich_table(columns, rows)
+    else:
+        _plain_table(columns, rows)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):  # a BLOB: lossless, as datasette writes it
+        import base64
+
+        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return " ".join(str(value).split("\n"))  # one line per row
+
+
+def _plain_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(name), *(len(row[i]) for row in cells)]) for i, name in enumerate(columns)]
+    for line in (list(columns), ["-" * width for width in widths], *cells):
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def _rich_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(*columns, show_lines=False, highlight=False)
+    for row in rows:
+        # snippets mark matches with MARK; everything else is shown literally
+        table.add_row(*(
+            escape(_cell(value)).replace(MARK[0], "[bold yellow]").replace(MARK[1], "[/bold yellow]")
+            for value in row
+        ))
+    Console().print(table)
+    click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
+
+
+# Control characters never found in articles: a rich table turns them into highlighting.
+MARK = ("\x02", "\x03")
+
+
+def _database_url(data_dir: Path | None, overrides: tuple[str, ...]) -> str:
+    _, config = _config(data_dir, _parse_overrides(overrides))
+    return config.database_url
+
+
+def _parse_params(pairs: Sequence[str]) -> dict[str, str]:
+    params = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip().lstrip(":")
+        if not sep or not re.fullmatch(r"\w+", name):
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--param")
+        params[name] = value
+    return params
+
+
+@click.command()
+@click.argument("sql")
+@data_dir_option
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+    help="Value for the named parameter :NAME in SQL (always text; SQLite converts as columns need).",
+)
+@setting_option
+@output_options
+def query(
+    sql: str, data_dir: Path | None, params: tuple[str, ...], overrides: tuple[str, ...], output_format: str
+) -> None:
+    """Run read-only SQL on the index and print the rows.
+
+    Writes, ATTACH and PRAGMAs that change state are refused by the connection. Tables, columns,
+    views and example queries: docs/database.md.
+
+    Example: newsarchive query "SELECT section, COUNT(*) FROM articles WHERE published_at >= :since GROUP BY section" --param since=2026-01-01 --csv
+    """
+    from archive.query import run_query
+
+    values = _parse_params(params)
+    try:
+        result = run_query(_database_url(data_dir, overrides), sql, values)
+    except ArchiveError as error:
+        raise Failed(str(error)) from error
+    echo_rows(result.columns, result.rows, output_format)
+
+
+class Day(click.ParamType):
+    """YYYY-MM-DD (a whole day) or an ISO-8601 time (UTC unless it says otherwise)."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date | datetime:
+        if isinstance(value, date):
+            return value
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD) or ISO-8601 time", param, ctx)
+
+
+@click.command()
+@click.argument("words")
+@data_dir_option
+@click.option("--section", default=None, help="Only articles in this section (case-insensitive).")
+@click.option("--since", type=Day(), default=None, help="Only articles published on or after this date.")
+@click.option("--until", type=Day(), default=None, help="Only articles published on or before this date.")
+@click.option(
+    "--paywalled/--free", "paywalled", default=None, help="Only paywalled, or only free, articles."
+)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many hits.")
+@setting_option
+@output_options
+def search(
+    words: str,
+    data_dir: Path | None,
+    section: str | None,
+    since: date | datetime | None,
+    until: date | datetime | None,
+    paywalled: bool | None,
+    limit: int,
+    overrides: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Full-text search over titles, standfirsts and free text, best match first.
+
+    WORDS uses SQLite FTS5 syntax: all plain words must occur; "a phrase", OR, NOT, NEAR(a b),
+    prefix* and title: word work too. Snippets mark matches with [brackets] (highlighted on a
+    terminal).
+
+    Example: newsarchive search "pay strike" --section Britain --since 2026-01-01 --paywalled
+    """
+    from archive.search import search as run_search
+
+    mark = MARK if output_format == "table" and sys.stdout.isatty() else ("[", "]")
+    try:
+        hits = run_search(
+            _database_url(data_dir, overrides), words, section=section, since=since, until=until,
+            paywalled=paywalled, limit=limit, mark=mark,
+        )
+    except DatabaseNotMigrated as error:
+        raise NotStarted(str(error)) from error
+    except ArchiveError as error:
+        raise Failed(str(error)) from error
+    columns = ("published_at", "section", "paywalled", "title", "snippet", "url", "rank")
+    rows = [
+        (hit.published_at, hit.section, hit.paywalled, hit.title, hit.snippet, hit.url, round(hit.rank, 3))
+        for hit in hits
+    ]
+    echo_rows(columns, rows, output_format)
