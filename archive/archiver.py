@@ -108,16 +108,18 @@ class Archiver:
             self.sink(self._indexed_metadata(job, location))
 
     def _capture(self, exchange: HttpExchange, location: RecordLocation) -> CaptureRecord:
-        content_type = ""
-        for name, value in exchange.response_headers:
-            if name.lower() == b"content-type":
-                content_type = value.decode("latin-1")
+        headers = {name.lower(): value.decode("latin-1") for name, value in exchange.response_headers}
+        revisit = exchange.revisit
         return CaptureRecord(
+            record_type="response" if revisit is None else "revisit",
+            refers_to=None if revisit is None else revisit.refers_to,
+            etag=headers.get(b"etag"),
+            last_modified=headers.get(b"last-modified"),
             record_id=location.record_id,
             url=exchange.url,
             captured_at=location.date,
             status=exchange.status,
-            content_type=content_type,
+            content_type=headers.get(b"content-type", ""),
             payload_digest=location.payload_digest or "",
             warc_file=location.warc_file,
             offset=location.offset,

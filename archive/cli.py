@@ -88,16 +88,24 @@ def _log_to_stderr() -> None:
 
 
 @cli.command()
-@click.argument("site")
+@click.argument("site", required=False)
 @data_dir_option
 @click.option("--base-url", default="", help="Crawl the profile against this URL (a mirror or local copy).")
+@click.option("--profile", "profile_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Crawl with this profile file instead of a bundled profile (SITE may then be left out).")
 @setting_option
-def crawl(site: str, data_dir: Path | None, base_url: str, overrides: tuple[str, ...]) -> None:
+def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: Path | None,
+          overrides: tuple[str, ...]) -> None:
     """Crawl SITE (a bundled profile name or a profile file) into WARC files and the index.
+
+    With --profile PATH, crawl with that profile file; a SITE given too must be the name the file
+    declares. The generic profile needs --base-url: `newsarchive crawl generic --base-url URL`.
 
     Example: newsarchive crawl morningstar --data-dir /srv/archive -s CLOSESPIDER_PAGECOUNT=50
     """
-    outcome = _crawl(site, data_dir, base_url, _parse_overrides(overrides))
+    settings = _parse_overrides(overrides)
+    site = _profile_ref(site, profile_path, base_url, settings)
+    outcome = _crawl(site, data_dir, base_url, settings)
     click.echo(outcome.summary())
     _judge(outcome)
 
@@ -107,6 +115,30 @@ def _judge(outcome: Any) -> None:
         raise Failed(failure)
     if too_many := outcome.failed_pages:
         raise SomePagesFailed(too_many)
+
+
+def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, overrides: dict[str, str]) -> str:
+    """The profile to crawl: --profile PATH, else SITE, else the ARCHIVE_PROFILE_PATH setting;
+    checked before anything starts, so a bad profile or a missing base URL is a usage error."""
+    from crawler.sites import ProfileError, load_profile
+
+    ref = str(profile_path) if profile_path else site or overrides.get("ARCHIVE_PROFILE_PATH", "")
+    if not ref:
+        raise click.UsageError("give a SITE (see `newsarchive sites`) or --profile PATH")
+    try:
+        profile = load_profile(ref)
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if profile_path and site and site not in (profile.name, str(profile_path)):
+        raise click.UsageError(
+            f"SITE {site!r} and --profile {profile_path} (which declares name = {profile.name!r}) disagree; "
+            "give one of them"
+        )
+    if profile_path:
+        overrides["ARCHIVE_PROFILE_PATH"] = str(profile_path)
+    if not profile.default_base_url and not (base_url or overrides.get("ARCHIVE_BASE_URL")):
+        raise click.UsageError(f"the {profile.name!r} profile works on any site: give its address with --base-url URL")
+    return ref
 
 
 def _crawl(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
@@ -230,19 +262,30 @@ def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: st
 
 
 @cli.command()
-def sites() -> None:
-    """List the bundled site profiles."""
-    from crawler.sites import available_profiles, load_profile
+@click.argument("paths", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+def sites(paths: tuple[Path, ...]) -> None:
+    """List the bundled site profiles, or check profile files (PATHS) for errors.
 
-    for name in available_profiles():
-        profile = load_profile(name)
-        click.echo(f"{name}\t{profile.default_base_url}")
+    Example: newsarchive sites my-paper.toml
+    """
+    from crawler.sites import ProfileError, available_profiles, load_profile
+
+    try:
+        profiles = [load_profile(str(path)) for path in paths] or [load_profile(n) for n in available_profiles()]
+    except ProfileError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for profile in profiles:
+        where = profile.default_base_url or "(any site: --base-url URL)"
+        click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-from archive.cli_query import query, search  # noqa: E402  (uses the shared options defined above)
+import archive.cli_query  # noqa: E402, F401  (adds `query` and `search`; uses the options above)
 
-cli.add_command(query)
-cli.add_command(search)
+from archive.cli_replay import export, replay, show  # noqa: E402  (uses the shared options defined above)
+
+cli.add_command(show)
+cli.add_command(replay)
+cli.add_command(export)
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ table on a terminal, plain aligned columns otherwise) and prints rows through `e
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import json
@@ -18,10 +19,12 @@ from typing import Any
 
 import click
 
-from archive.cli import Failed, NotStarted, _config, _parse_overrides, data_dir_option, setting_option
+from archive.cli import Failed, NotStarted, _config, _parse_overrides, cli, data_dir_option, setting_option
 from archive.errors import ArchiveError, DatabaseNotMigrated
 
 FORMATS = ("csv", "json", "nl")
+# Control characters never found in articles: search snippets carry them, a rich table highlights them.
+MARK = ("\x02", "\x03")
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -47,10 +50,10 @@ def echo_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_form
         writer.writerow(columns)
         writer.writerows(["" if value is None else value for value in row] for row in rows)
     elif output_format == "json":
-        click.echo("[", nl=not rows)
+        click.echo("[")
         for number, row in enumerate(rows):
             comma = "," if number < len(rows) - 1 else ""
-            click.echo(" " + _json(dict(zip(columns, row))) + comma)
+            click.echo("  " + _json(dict(zip(columns, row))) + comma)
         click.echo("]")
     elif output_format == "nl":
         for row in rows:
@@ -67,8 +70,6 @@ def _json(value: Any) -> str:
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):  # a BLOB: lossless, as datasette writes it
-        import base64
-
         return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
@@ -102,10 +103,6 @@ def _rich_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
         ))
     Console().print(table)
     click.echo(f"{len(rows)} row{'s' if len(rows) != 1 else ''}")
-
-
-# Control characters never found in articles: a rich table turns them into highlighting.
-MARK = ("\x02", "\x03")
 
 
 def _database_url(data_dir: Path | None, overrides: tuple[str, ...]) -> str:
@@ -214,7 +211,12 @@ def search(
         raise Failed(str(error)) from error
     columns = ("published_at", "section", "paywalled", "title", "snippet", "url", "rank")
     rows = [
-        (hit.published_at, hit.section, hit.paywalled, hit.title, hit.snippet, hit.url, round(hit.rank, 3))
+        (hit.published_at, hit.section, hit.paywalled, hit.title, hit.snippet, hit.url, float(f"{hit.rank:.4g}"))
         for hit in hits
     ]
     echo_rows(columns, rows, output_format)
+
+
+# Registered here, not in cli.py, so that importing either module first works.
+cli.add_command(query)
+cli.add_command(search)

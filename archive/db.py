@@ -22,9 +22,9 @@ from archive.errors import DatabaseNotMigrated
 logger = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=30000",  # first: even switching to WAL may have to wait for another process
     "PRAGMA journal_mode=WAL",  # readers (queries, replay) never block the writer
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=30000",
     "PRAGMA synchronous=NORMAL",  # safe with WAL, and much faster than FULL
 )
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidRecord
-from archive.models import RUN_STATUSES, Article, ArticleLink, Capture, CrawlRun
+from archive.models import RUN_STATUSES, Article, ArticleLink, ArticleVersion, Capture, CrawlRun
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class RunStarted:
 
 @dataclass(frozen=True)
 class CaptureRecord:
-    """A `response` record and where it sits: file name, gzip member offset and length."""
+    """A `response` or `revisit` record and where it sits: file name, gzip member offset and length."""
 
     record_id: str
     url: str
@@ -86,6 +86,10 @@ class CaptureRecord:
     offset: int
     length: int
     run_uuid: str | None = None
+    record_type: str = "response"
+    refers_to: str | None = None  # a revisit's original response record
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,12 +262,37 @@ class Ingestor:
                 "warc_file": item.warc_file,
                 "offset": item.offset,
                 "length": item.length,
+                "record_type": item.record_type,
+                "refers_to": item.refers_to,
+                "etag": item.etag,
+                "last_modified": item.last_modified,
             },
         )
         if added:
             self.counts.captures += 1
+            if item.refers_to:
+                self._revisited(item)
         else:
             self.counts.unchanged += 1
+
+    def _revisited(self, item: CaptureRecord) -> None:
+        """An unchanged re-capture: the article was seen again, its content stays as it was."""
+        original = self.session.execute(
+            _CAPTURE_BY_RECORD_ID, {"record_id": item.refers_to}
+        ).one_or_none()
+        if original is None or original.article_id is None:
+            return
+        seen_at = utc_iso(item.captured_at)
+        self.session.execute(
+            update(Capture.__table__)
+            .where(Capture.__table__.c.record_id == item.record_id)
+            .values(article_id=original.article_id)
+        )
+        self.session.execute(
+            update(Article.__table__)
+            .where(Article.__table__.c.id == original.article_id, Article.__table__.c.last_seen_at < seen_at)
+            .values(last_seen_at=seen_at)
+        )
 
     def _article(self, item: ArticleRecord) -> None:
         # Core statements, not ORM objects: this runs once per article on the writer thread,
@@ -322,7 +351,33 @@ class Ingestor:
             )
         if is_latest:
             self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
+        self._add_version(article.id, capture.id if capture is not None else None, seen_at, values)
         self.counts.articles += 1
+
+    def _add_version(
+        self, article_id: int, capture_id: int | None, seen_at: str, values: dict[str, Any]
+    ) -> None:
+        """A history row when this capture differs from the version before it (or is the first)."""
+        previous = self.session.execute(
+            select(*(getattr(ArticleVersion, name) for name in VERSIONED))
+            .where(ArticleVersion.article_id == article_id, ArticleVersion.captured_at <= seen_at)
+            .order_by(ArticleVersion.captured_at.desc(), ArticleVersion.id.desc())
+            .limit(1)
+        ).one_or_none()
+        snapshot = {name: values[name] for name in VERSIONED}
+        changed = [name for name in VERSIONED if previous is not None and getattr(previous, name) != snapshot[name]]
+        if previous is not None and not changed:
+            return
+        self.session.execute(
+            insert(ArticleVersion),
+            {
+                **snapshot,
+                "article_id": article_id,
+                "capture_id": capture_id,
+                "captured_at": seen_at,
+                "changed": changed,
+            },
+        )
 
     def _replace_links(self, article_id: int, similar: list[dict[str, Any]], *, replace: bool) -> None:
         if replace:
@@ -349,9 +404,14 @@ class Ingestor:
             )
 
 
+# the fields whose change makes a new version of an article
+VERSIONED = ("title", "standfirst", "free_text", "paywalled", "published_at", "updated_at", "word_count")
+
 # Built once: a statement object reused with new parameters skips SQLAlchemy's construction and
 # cache-key work, which is most of the cost of one small statement on the writer thread.
-_CAPTURE_BY_RECORD_ID = select(Capture.id, Capture.captured_at, Capture.meta_record_id).where(
+_CAPTURE_BY_RECORD_ID = select(
+    Capture.id, Capture.captured_at, Capture.meta_record_id, Capture.article_id
+).where(
     Capture.record_id == bindparam("record_id")
 )
 _ARTICLE_BY_URL = (

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
+    Index,
     MetaData,
     String,
     Text,
@@ -67,6 +68,10 @@ class Article(Base):
     """One article by canonical URL; the other columns come from its latest capture."""
 
     __tablename__ = "articles"
+    __table_args__ = (
+        # covering: counts by section, month and paywall (docs/database.md) never read the text
+        Index("ix_articles_section_published_at", "section", "published_at", "paywalled", "word_count"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String, unique=True)
@@ -120,6 +125,11 @@ class Capture(Base):
     meta_warc_file: Mapped[str | None] = mapped_column(String)
     meta_offset: Mapped[int | None] = mapped_column(BigInteger)
     meta_length: Mapped[int | None] = mapped_column(BigInteger)
+    # "response" (the body is in this record) or "revisit" (unchanged: see refers_to)
+    record_type: Mapped[str] = mapped_column(String(16), server_default="response")
+    refers_to: Mapped[str | None] = mapped_column(String, index=True)  # a revisit's original record
+    etag: Mapped[str | None] = mapped_column(String)  # sent back as If-None-Match on re-crawls
+    last_modified: Mapped[str | None] = mapped_column(String)  # sent back as If-Modified-Since
 
 
 class ArticleLink(Base):
@@ -136,3 +146,24 @@ class ArticleLink(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     section: Mapped[str] = mapped_column(String, default="")
     date_text: Mapped[str] = mapped_column(String, default="")  # as shown on the page
+
+
+class ArticleVersion(Base):
+    """One distinct version of an article: its first capture, and every capture that changed it."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id", ondelete="SET NULL"))
+    captured_at: Mapped[str] = mapped_column(String)
+    title: Mapped[str] = mapped_column(Text)
+    standfirst: Mapped[str] = mapped_column(Text)
+    free_text: Mapped[str] = mapped_column(Text)
+    paywalled: Mapped[bool | None] = mapped_column()
+    published_at: Mapped[str | None] = mapped_column(String)
+    updated_at: Mapped[str | None] = mapped_column(String)
+    word_count: Mapped[int] = mapped_column()
+    changed: Mapped[list[str]] = mapped_column()  # fields that differ from the previous version

@@ -35,7 +35,7 @@ from archive.ingest import (
     RunFinished,
     RunStarted,
 )
-from archive.models import Article, ArticleLink, Capture, CrawlRun
+from archive.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +117,7 @@ def clear_index(session: Session) -> None:
     """Delete every indexed row. Articles go before captures: deleting a capture makes SQLite
     look for articles pointing at it, and with no articles left that look is free."""
     session.execute(delete(ArticleLink))
+    session.execute(delete(ArticleVersion))
     session.execute(delete(Article))
     session.execute(delete(Capture))
     session.execute(delete(CrawlRun))
@@ -215,12 +216,16 @@ def _record_items(
         context.runs[record_id] = started.run_uuid
         context.current_run = started.run_uuid
         return [started]
-    if record.rec_type == "response":
+    if record.rec_type in ("response", "revisit"):
         http = record.http_headers
         status = http.get_statuscode() if http is not None else None
         warcinfo_id = headers.get_header("WARC-Warcinfo-ID")
         return [
             CaptureRecord(
+                record_type=record.rec_type,
+                refers_to=headers.get_header("WARC-Refers-To"),
+                etag=http.get_header("ETag") if http is not None else None,
+                last_modified=http.get_header("Last-Modified") if http is not None else None,
                 record_id=record_id,
                 url=headers.get_header("WARC-Target-URI"),
                 captured_at=headers.get_header("WARC-Date"),

@@ -30,10 +30,17 @@ from archive.archiver import RUN_SCHEMA, Archiver
 from archive.db import prepare_database
 from archive.db_writer import DatabaseWriter
 from archive.errors import ArchiveError
+from archive.history import PreviousCrawls, load_previous_crawls
 from archive.ingest import RunStarted
 from archive.lock import CrawlLock
 from archive.recovery import recover_open_files
-from archive.warc.records import HttpExchange
+from archive.warc.records import (
+    IDENTICAL_PAYLOAD_DIGEST,
+    SERVER_NOT_MODIFIED,
+    HttpExchange,
+    Revisit,
+    payload_digest,
+)
 from archive.warc.writer import RollingWarcWriter, WriterConfig
 from crawler import __version__
 from crawler.config import ArchiveConfig
@@ -43,15 +50,19 @@ logger = logging.getLogger(__name__)
 
 RECORD_ID_META = "warc_response_record_id"
 CAPTURED_AT_META = "warc_captured_at"
+REVISIT_META = "warc_revisit"  # the response was archived as a revisit of an earlier capture
 
 
 class WarcCaptureExtension:
     """Feeds the archive writer from Scrapy signals; one instance per crawl, no shared state."""
 
-    def __init__(self, crawler: Crawler, config: ArchiveConfig, lock: CrawlLock) -> None:
+    def __init__(
+        self, crawler: Crawler, config: ArchiveConfig, lock: CrawlLock, previous: PreviousCrawls
+    ) -> None:
         self.crawler = crawler
         self.config = config
         self.lock = lock
+        self.previous = previous
         self.stats = crawler.stats
         self.run_uuid = str(uuid.uuid4())
         self.started_at = datetime.now(timezone.utc)
@@ -71,10 +82,15 @@ class WarcCaptureExtension:
             if database_url:
                 prepare_database(database_url)  # raises if the schema is behind: nothing is fetched
             recover_open_files(config.warc_dir, database_url)
+            previous = (
+                load_previous_crawls(database_url)
+                if database_url and config.incremental
+                else PreviousCrawls({}, frozenset(), {})
+            )
         except BaseException:
             lock.release()
             raise
-        extension = cls(crawler, config, lock)
+        extension = cls(crawler, config, lock, previous)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
@@ -134,24 +150,54 @@ class WarcCaptureExtension:
             body=response.body,
             started_at=started_at,
             ip_address=str(response.ip_address) if response.ip_address else None,
+            revisit=self._revisit_of(response),
         )
         request.meta[RECORD_ID_META] = exchange.response_record_id
         request.meta[CAPTURED_AT_META] = started_at
+        request.meta[REVISIT_META] = exchange.revisit is not None
         self.archiver.archive_exchange(exchange)
         self.stats.inc_value("archive/responses")
         self.stats.inc_value(f"archive/responses/status/{response.status}")
+        if exchange.revisit is not None:
+            self.stats.inc_value("archive/revisits")
+            self.stats.inc_value(f"archive/revisits/{exchange.revisit.profile.rsplit('/', 1)[1]}")
+
+    def _revisit_of(self, response: Response) -> Revisit | None:
+        """A revisit when an earlier crawl archived exactly this: a 304 to our conditional request,
+        or a 200 whose body has the digest of the URL's last full capture."""
+        previous = self.previous.by_url.get(response.url)
+        if previous is None or not previous.payload_digest:
+            return None
+        if response.status == 304:
+            profile = SERVER_NOT_MODIFIED
+        elif response.status == 200 and payload_digest(response.body, previous.payload_digest) == previous.payload_digest:
+            profile = IDENTICAL_PAYLOAD_DIGEST
+        else:
+            return None
+        return Revisit(
+            profile=profile,
+            refers_to=previous.record_id,
+            refers_to_uri=response.url,
+            refers_to_date=previous.warc_date,
+            payload_digest=previous.payload_digest,
+        )
 
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
         if self.archiver is None or not isinstance(item, ArticleItem):
             return
         article = item.article
+        self.stats.inc_value("archive/articles")
+        if response.meta.get(REVISIT_META):
+            self.stats.inc_value("archive/articles/unchanged")  # its metadata record already exists
+            return
+        known = article.url in self.previous.article_urls
+        self.stats.inc_value("archive/articles/changed" if known else "archive/articles/new")
         self.archiver.archive_metadata(
             target_uri=article.fetched_url,
             payload=article.to_record(),
             concurrent_to=item.response_record_id,
             date=item.captured_at,
         )
-        self.stats.inc_value("archive/articles")
         if article.paywall.paywalled:
             self.stats.inc_value("archive/articles/paywalled")
 

@@ -52,6 +52,16 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ARCHIVE_PROFILE_PATH", "", "Crawl with the profile at this path instead of a bundled one."),
     SettingSpec("ARCHIVE_DB_BATCH_SIZE", 200, "Database rows written per transaction by the index writer."),
     SettingSpec(
+        "ARCHIVE_INCREMENTAL",
+        True,
+        "Re-crawls send conditional requests and archive unchanged pages as revisit records.",
+    ),
+    SettingSpec(
+        "ARCHIVE_RECRAWL_DAYS",
+        7,
+        "Already archived articles are re-fetched while younger than this many days (0: never).",
+    ),
+    SettingSpec(
         "ARCHIVE_MAX_FAILED_RATIO",
         0.05,
         "Share of pages that may fail (after retries) before the crawl exits with code 4.",
@@ -83,6 +93,8 @@ class ArchiveConfig:
     profile_path: str
     db_batch_size: int
     max_failed_ratio: float
+    incremental: bool
+    recrawl_days: float
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -115,6 +127,8 @@ class ArchiveConfig:
             profile_path=settings.get("ARCHIVE_PROFILE_PATH") or "",
             db_batch_size=batch,
             max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO"),
+            incremental=settings.getbool("ARCHIVE_INCREMENTAL"),
+            recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS"),
         )
 
 

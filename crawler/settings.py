@@ -40,8 +40,21 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+DOWNLOADER_MIDDLEWARES = {
+    # after robots.txt (100), before retries and redirects: conditional headers on the first attempt
+    "crawler.incremental.IncrementalMiddleware": 120,
+}
+
 EXTENSIONS = {
     "crawler.capture.WarcCaptureExtension": 100,
+}
+
+# No "br": pywb (for replay) installs brotlipy, which takes over the `brotli` module name and breaks
+# Scrapy's brotli decoding; gzip and deflate are what every news site serves anyway.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate",
 }
 
 TELNETCONSOLE_ENABLED = False

@@ -173,7 +173,7 @@ def test_reindex_rebuilds_the_same_database_from_the_warc_files(crawled: SiteCra
     shutil.copytree(crawled.result.warc_dir, rebuilt / "warcs")
     done = run_newsarchive("reindex", "--data-dir", str(rebuilt))
     assert done.returncode == 0, done.stderr[-3000:]
-    for table in ("articles", "captures", "article_links"):
+    for table in ("articles", "captures", "article_links", "article_versions"):
         original = rows(crawled.result.database, f"SELECT * FROM {table} ORDER BY id")
         again = rows(rebuilt / "archive.sqlite3", f"SELECT * FROM {table} ORDER BY id")
         assert original, table

@@ -81,3 +81,76 @@ def test_unknown_profile_and_bad_toml(tmp_path: Path) -> None:
         load_profile("nosuchsite")
     with pytest.raises(ProfileError, match="broken.toml: not valid TOML"):
         load_profile(str(_write(tmp_path, "name = ")))
+
+
+@pytest.mark.parametrize(("old", "new", "key", "problem"), [
+    ('name = "morningstar"', 'name = "Morning Star"', "name", "lower-case"),
+    ('date_formats = ["%A', 'date_formats = ["no directives", "%A', "date_formats", "not a strptime format"),
+    ("default_paywalled = false", "default_paywalled = false\nurl_paths = ['(']", "paywall.url_paths",
+     "invalid regular expression"),
+    ("default_paywalled = false", 'default_paywalled = false\nlocked_selectors = ["..x"]', "paywall.locked_selectors",
+     "invalid CSS selector"),
+    ('pagination_param = "page"', 'pagination_param = "page"\nfollow_all = "yes"', "urls.follow_all", "true or false"),
+    ('default_base_url = "https://morningstaronline.co.uk"', 'default_base_url = "morningstaronline.co.uk"',
+     "default_base_url", "absolute http(s) URL"),
+    ('publisher = "Morning Star"', "publisher = 1", "publisher", "must be a string"),
+])
+def test_new_keys_are_validated(tmp_path: Path, old: str, new: str, key: str, problem: str) -> None:
+    assert old in GOOD
+    with pytest.raises(ProfileError) as caught:
+        load_profile(str(_write(tmp_path, GOOD.replace(old, new, 1))))
+    assert caught.value.key == key and problem in str(caught.value), str(caught.value)
+
+
+def test_generic_profile_recognises_articles_by_markup() -> None:
+    generic = load_profile("generic")
+    assert "generic" in available_profiles() and generic.default_base_url == ""
+    assert generic.articles_by_markup and generic.follow_all and generic.paywall.default_paywalled is None
+    assert generic.may_be_article("https://any.example/2026/11/25/story")
+    assert generic.may_be_article("https://any.example/about")  # any page: the markup decides
+    assert not generic.may_be_article("https://any.example/login")
+    assert generic.is_denied_url("https://any.example/wp-login.php")
+
+
+def test_article_paths_are_only_optional_for_markup_profiles(tmp_path: Path) -> None:
+    text = GOOD.replace("article_paths = ['^/article/(?:[a-z]/)?[A-Za-z0-9][A-Za-z0-9_-]*/?$']\n", "")
+    with pytest.raises(ProfileError, match="urls.article_paths: missing required key"):
+        load_profile(str(_write(tmp_path, text)))
+    profile = load_profile(str(_write(tmp_path, text.replace('pagination_param = "page"',
+                                                               'pagination_param = "page"\narticles_by_markup = true'))))
+    assert profile.articles_by_markup and profile.article_paths == ()
+
+
+def test_premium_url_rule(tmp_path: Path) -> None:
+    text = GOOD.replace("default_paywalled = false", "default_paywalled = false\nurl_paths = ['^/article/premium/']")
+    profile = load_profile(str(_write(tmp_path, text)))
+    assert profile.is_premium_url("https://morningstaronline.co.uk/article/premium/x")
+    assert not profile.is_premium_url("https://morningstaronline.co.uk/article/b/x")
+
+
+def test_sites_command_lists_and_checks_profiles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from archive.cli import main
+    from newsarchive_site import CLARION_PROFILE
+
+    assert main(["sites"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in listed] == available_profiles()
+    assert "(any site: --base-url URL)" in next(line for line in listed if line.startswith("generic"))
+    assert main(["sites", CLARION_PROFILE]) == 0
+    assert capsys.readouterr().out.startswith("clarion\t2026.11.1\thttps://www.theclarion.example")
+    assert main(["sites", str(_write(tmp_path, GOOD.replace('version = "2026.02.1"', "version = 2")))]) == 2
+    assert "broken.toml: version: must be a non-empty str" in capsys.readouterr().err
+
+
+def test_crawl_profile_option_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from archive.cli import main
+    from newsarchive_site import CLARION_PROFILE
+
+    assert main(["crawl", "--data-dir", str(tmp_path)]) == 2
+    assert "give a SITE" in capsys.readouterr().err
+    assert main(["crawl", "generic", "--data-dir", str(tmp_path)]) == 2
+    assert "--base-url" in capsys.readouterr().err
+    assert main(["crawl", "morningstar", "--profile", CLARION_PROFILE, "--data-dir", str(tmp_path)]) == 2
+    assert "disagree" in capsys.readouterr().err
+    assert main(["crawl", "--profile", str(tmp_path / "missing.toml"), "--data-dir", str(tmp_path)]) == 2
+    assert "file not found" in capsys.readouterr().err

@@ -184,19 +184,37 @@ class CrawlerStyleWarc:
         self.items.append(RunFinished.from_record(payload))
 
     def revisit(self, url: str, date: str, refers_to: CaptureRecord) -> None:
+        record_id = self._id()
         record = self._writer.create_revisit_record(
             url,
             digest=refers_to.payload_digest,
             refers_to_uri=refers_to.url,
             refers_to_date=refers_to.captured_at,
             warc_headers_dict={
-                "WARC-Record-ID": self._id(),
+                "WARC-Record-ID": record_id,
                 "WARC-Date": date,
                 "WARC-Refers-To": refers_to.record_id,
                 "WARC-Warcinfo-ID": self.warcinfo_id,
             },
         )
+        offset = self._out.tell()
         self._writer.write_record(record)
+        self.items.append(  # an unchanged re-capture is a capture too, pointing at its original
+            CaptureRecord(
+                record_id=record_id,
+                url=url,
+                captured_at=date,
+                status=None,
+                content_type=None,
+                payload_digest=refers_to.payload_digest,
+                warc_file=self.name,
+                offset=offset,
+                length=self._out.tell() - offset,
+                run_uuid=self.run_uuid,
+                record_type="revisit",
+                refers_to=refers_to.record_id,
+            )
+        )
 
     def close(self, cut_last_response: bool = False) -> None:
         """Close the file; or end it halfway through the last response, as a killed crawl does."""
@@ -342,10 +360,10 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
         files=3,
         records=18,
         runs=2,
-        captures=5,
+        captures=6,  # 5 responses and 1 revisit
         articles=3,
         runs_finished=1,
-        ignored=6,  # 5 requests (the cut-off response's never made it) and 1 revisit
+        ignored=5,  # 5 requests (the cut-off response's never made it)
         invalid=0,
         skipped_open=[archive.skipped],
         truncated=[names[2]],
@@ -368,12 +386,14 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
             ("https://news.example/missing", 404, runs[RUN_A].id),
             (X_URL, 200, runs[RUN_B].id),
             (Y_URL, 200, runs[RUN_B].id),
+            ("https://news.example/politics", None, runs[RUN_B].id),  # the revisit
         ]
+        assert (captures[5].record_type, captures[5].refers_to) == ("revisit", captures[0].record_id)
         assert captures[2].content_type == "text/plain"
         assert captures[3].captured_at == "2026-02-21T10:52:17.123456+00:00"
         for capture in captures:
             assert read_one(archive.warc_dir / capture.warc_file, capture.offset, capture.length) == (
-                "response",
+                capture.record_type,
                 capture.record_id,
             )
             assert capture.payload_digest and capture.payload_digest.startswith("sha1:")
@@ -389,7 +409,7 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
         assert x.published_at == "2026-02-20T08:00:00+00:00"
         assert x.paywall_signals["free_words"] == 8
         assert x.latest_capture_id == captures[3].id
-        assert [c.article_id for c in captures] == [None, x.id, None, x.id, captures[4].article_id]
+        assert [c.article_id for c in captures] == [None, x.id, None, x.id, captures[4].article_id, None]
         links = session.scalars(select(ArticleLink).where(ArticleLink.article_id == x.id)).all()
         assert [(link.position, link.url, link.kind, link.date_text) for link in links] == [
             (0, "https://news.example/d", "similar", "20 February 2026")

@@ -36,9 +36,36 @@ def new_record_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
+def payload_digest(body: bytes, like: str = "sha1:") -> str:
+    """The WARC payload digest of a body, with the algorithm of `like` (e.g. an earlier digest)."""
+    algorithm = like.split(":", 1)[0] or "sha1"
+    return str(_digester_with(algorithm, body))
+
+
+def _digester_with(algorithm: str, body: bytes) -> Digester:
+    digester = Digester(algorithm)
+    digester.update(body)
+    return digester
+
+
 def warc_date(moment: datetime) -> str:
     """WARC 1.1 date with microseconds, always UTC."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+IDENTICAL_PAYLOAD_DIGEST = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+@dataclass(frozen=True, slots=True)
+class Revisit:
+    """The earlier response an unchanged re-capture refers to, instead of repeating its body."""
+
+    profile: str  # SERVER_NOT_MODIFIED or IDENTICAL_PAYLOAD_DIGEST
+    refers_to: str  # WARC-Record-ID of the original response
+    refers_to_uri: str
+    refers_to_date: str  # WARC date of the original
+    payload_digest: str  # the original's payload digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +84,7 @@ class HttpExchange:
     started_at: datetime
     response_record_id: str = field(default_factory=new_record_id)
     ip_address: str | None = None
+    revisit: Revisit | None = None  # set when the response repeats an earlier capture
 
 
 class RecordFactory(RecordBuilder):
@@ -83,14 +111,17 @@ class RecordFactory(RecordBuilder):
             _stored_response_headers(exchange.response_headers),
             protocol=exchange.protocol,
         )
-        response = self.create_warc_record(
-            exchange.url,
-            "response",
-            payload=BytesIO(exchange.body),
-            length=len(exchange.body),
-            warc_headers_dict=response_fields,
-            http_headers=response_headers,
-        )
+        if exchange.revisit is None:
+            response = self.create_warc_record(
+                exchange.url,
+                "response",
+                payload=BytesIO(exchange.body),
+                length=len(exchange.body),
+                warc_headers_dict=response_fields,
+                http_headers=response_headers,
+            )
+        else:
+            response = self._revisit(exchange.url, exchange.revisit, response_fields, response_headers)
         request_fields = {
             "WARC-Date": date,
             "WARC-Concurrent-To": exchange.response_record_id,
@@ -109,6 +140,22 @@ class RecordFactory(RecordBuilder):
             http_headers=request_headers,
         )
         return [response, request]
+
+    def _revisit(
+        self, url: str, revisit: Revisit, fields: dict[str, str], http_headers: StatusAndHeaders
+    ) -> ArcWarcRecord:
+        """HTTP headers kept, body not repeated; pywb and warcio resolve it through WARC-Refers-To-*."""
+        record = self.create_revisit_record(
+            url,
+            revisit.payload_digest,
+            revisit.refers_to_uri,
+            revisit.refers_to_date,
+            http_headers=http_headers,
+            warc_headers_dict=fields,
+        )
+        record.rec_headers.replace_header("WARC-Profile", revisit.profile)
+        record.rec_headers.add_header("WARC-Refers-To", revisit.refers_to)
+        return record
 
     def metadata(
         self,

@@ -1,12 +1,13 @@
 """Free text and paywall: walk the body in document order and stop where the paywall begins.
 
-The free part ends at the first paywall element (overlay), the first paywall text ("You have reached
-the free limit") or the Similar stories block, whichever comes first; chrome (appeal, newsletter,
-menus) is skipped wherever it sits, even inside the body after malformed HTML moved it there.
+The free part ends at the first paywall element (overlay, locked part, wall message — see
+`paywall`) or the Similar stories block, whichever comes first; chrome (appeal, newsletter, menus)
+is skipped wherever it sits, even inside the body after malformed HTML moved it there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from lxml.html import HtmlElement
@@ -15,9 +16,9 @@ from crawler.sites import SiteProfile
 
 from .article import PaywallMarker
 from .dom import css, xpath
+from .paywall import LOCKED, MESSAGE, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
-_TEXT_XPATH = "//body//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
 _BLOCKS = frozenset({"div", "section", "aside", "form", "ul", "ol", "li", "figure", "table", "header", "footer"})
 
@@ -30,16 +31,33 @@ class Body:
     paywall: PaywallMarker
 
 
-def find_container(page: HtmlElement, profile: SiteProfile) -> tuple[HtmlElement | None, bool]:
-    """The profile's body element holding paragraphs, else the element with most <p> children."""
+def find_container(page: HtmlElement, profile: SiteProfile,
+                   avoid: Collection[HtmlElement] = ()) -> tuple[HtmlElement | None, bool]:
+    """The profile's body element holding paragraphs, else the element whose own paragraphs hold
+    the most words, outside chrome and outside the paywall's elements (`avoid`: a locked block
+    is often longer than the free part)."""
+    empty = None
     for selector in profile.selectors.body:
         for found in css(page, selector):
             if xpath(found, ".//p"):
                 return found, True
-    candidates = xpath(page, "//body//*[p]")
+            empty = empty if empty is not None else found
+    if empty is not None:  # the body element is there but holds no text: a hard paywall
+        return empty, True
+    candidates = xpath(page, "//body//*[p][not(ancestor-or-self::nav or ancestor-or-self::footer "
+                             "or ancestor-or-self::aside or ancestor-or-self::form)]")
     if not candidates:
         return None, False
-    return max(candidates, key=lambda c: len(c.findall("p"))), False
+    skip = {found for selector in profile.chrome.selectors for found in css(page, selector)}
+    skip.update(avoid)
+    best, best_words = None, 0
+    for candidate in candidates:
+        if skip and any(node in skip for node in (candidate, *candidate.iterancestors())):
+            continue
+        words = sum(len(element_text(p).split()) for p in candidate.findall("p"))
+        if words > best_words:
+            best, best_words = candidate, words
+    return best, False
 
 
 def _chrome(profile: SiteProfile, container: HtmlElement) -> set[HtmlElement]:
@@ -69,65 +87,68 @@ def _inside(element: HtmlElement, marked: set[HtmlElement], container: HtmlEleme
     return False
 
 
+def _role(element: HtmlElement, roles: dict[HtmlElement, tuple[int, str]], container: HtmlElement) -> str | None:
+    """The role of the strongest-tier (then nearest) marked element around `element` in the body."""
+    best: tuple[int, int, str] | None = None
+    for depth, node in enumerate((element, *element.iterancestors())):
+        if node is container:
+            break
+        known = roles.get(node)
+        if known is not None and (best is None or known[0] < best[0]):
+            best = (known[0], depth, known[1])
+    return best[2] if best else None
+
+
 def extract_body(
     page: HtmlElement,
     profile: SiteProfile,
-    root: HtmlElement,
+    root: HtmlElement | None,
     similar_starts: list[HtmlElement],
-    jsonld_free: bool | None,
+    evidence: Evidence,
 ) -> Body:
-    """Walk the body element `root`, collecting paragraphs until the paywall or Similar stories begin."""
-    protected = {root, *root.iterancestors()}
-    signals: list[str] = []
-    stops: set[HtmlElement] = {e for e in similar_starts if e not in protected}
-    overlay = False
-    for selector in profile.paywall.selectors:
-        found = css(page, selector)
-        if found:
-            signals.append(f"css:{selector}")
-            overlay = True
-            stops.update(f for f in found if f not in protected)
-    marker_elements: set[HtmlElement] = set()
-    for signal_id, text in profile.paywall.text_markers:
-        found = xpath(page, _TEXT_XPATH, marker=text)
-        if found:
-            signals.append(f"text:{signal_id}")
-            marker_elements.update(found)
-    stops.update(e for e in marker_elements if e not in protected)
-    if jsonld_free is False:
-        signals.append("jsonld:isAccessibleForFree=false")
+    """Walk the body element `root`, collecting paragraphs until the paywall or Similar stories begin.
 
-    excluded = _chrome(profile, root)
-    wanted = {found for selector in profile.selectors.paragraphs for found in css(root, selector)}
+    Paywall messages are never text; when the page is paywalled, the free part also ends at the
+    first locked or wall element, and the paragraphs from there on are counted as locked text.
+    """
+    verdict = decide(evidence, profile)
     free: list[str] = []
-    locked = 0
-    stopped = False
-    for element in root.iter():
-        if element in stops:
-            stopped = True
-        if element not in wanted or _inside(element, excluded, root):
-            continue
-        text = element_text(element)
-        if not text:
-            continue
-        if not stopped:
-            free.append(text)
-        elif not _inside(element, marker_elements, root):
-            locked += 1
+    locked: list[str] = []
+    if root is not None:
+        protected = {root, *root.iterancestors()}
+        if verdict.paywalled:
+            mark_hidden(evidence, page, root)
+        roles = {e: r for e, r in evidence.roles.items() if e not in protected}
+        stops: set[HtmlElement] = {e for e in similar_starts if e not in protected}
+        if verdict.paywalled:
+            stops.update(roles)
+        excluded = _chrome(profile, root)
+        wanted = {found for selector in profile.selectors.paragraphs for found in css(root, selector)}
+        stopped = False
+        for element in root.iter():
+            if element in stops:
+                stopped = True
+            if element not in wanted or _inside(element, excluded, root):
+                continue
+            role = _role(element, roles, root) if roles else None
+            if role == MESSAGE:
+                continue
+            text = element_text(element)
+            if not text:
+                continue
+            if stopped or (role == LOCKED and verdict.paywalled):
+                if verdict.paywalled:
+                    locked.append(text)
+            else:
+                free.append(text)
 
-    if signals:
-        paywalled: bool | None = True
-    elif jsonld_free is True:
-        paywalled = False
-    else:
-        paywalled = profile.paywall.default_paywalled
     kind = None
-    if overlay and locked:
-        kind = "overlay"
-    elif overlay or marker_elements:
-        kind = "truncated"
+    if verdict.paywalled:
+        kind = "overlay" if locked else "hard" if not free else "truncated"
     marker = PaywallMarker(
-        paywalled=paywalled, kind=kind, signals=tuple(signals), free_paragraphs=len(free),
-        free_words=word_count(free), locked_text_in_page=locked > 0,
+        paywalled=verdict.paywalled, kind=kind, signals=verdict.signals, free_paragraphs=len(free),
+        free_words=word_count(free), locked_text_in_page=bool(locked), free_signals=verdict.free_signals,
+        decided_by=verdict.decided_by, conflict=verdict.conflict, locked_paragraphs=len(locked),
+        locked_words=word_count(locked), systems=tuple(evidence.systems),
     )
     return Body(paragraphs=tuple(free), paywall=marker)

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from lxml import etree
 from lxml.html import HtmlElement
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
+from charset_normalizer import from_bytes
+from w3lib.encoding import html_to_unicode, resolve_encoding
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,21 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None) -> str | None:
         return None
     if not body or (b"\x00" in body[:2048] and not body.startswith(_WIDE_BOMS)):
         return None
-    _encoding, text = html_to_unicode(content_type, body)
+    _encoding, text = html_to_unicode(content_type, body, auto_detect_fun=_auto_detect)
     return text
+
+
+def _auto_detect(body: bytes) -> str | None:
+    """Undeclared encodings guessed as Scrapy's TextResponse guesses them, so a page extracted from
+    its bytes reads the same as in the crawl: ASCII, UTF-8, then charset-normalizer's best guess."""
+    for encoding in ("ascii", "utf-8"):
+        try:
+            body.decode(encoding)
+        except UnicodeError:
+            continue
+        return resolve_encoding(encoding)
+    match = from_bytes(body).best()
+    return resolve_encoding(match.encoding) if match else None
 
 
 def parse_html(text: str, url: str) -> HtmlElement | None:

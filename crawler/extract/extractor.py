@@ -17,15 +17,21 @@ from crawler.sites import SiteProfile
 from .article import Article
 from .body import extract_body, find_container
 from .decode import decode_html, parse_html
-from .fields import authors, canonical, lead_image, published, section, standfirst, title, updated
-from .jsonld import accessible_for_free, article_node, jsonld_nodes
+from .dom import xpath
+from .fields import (
+    Sources, article_type, authors, canonical, language, lead_image, published, publisher, section, standfirst,
+    tags, title, updated,
+)
+from .jsonld import article_node, id_index, jsonld_nodes
 from .meta import meta_properties
+from .microdata import microdata_article, microdata_nodes
+from .paywall import collect
 from .similar import extract_similar, find_similar_block
 from .text import word_count
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "2.0.0"
 
 
 def extract_article(
@@ -41,33 +47,47 @@ def extract_article(
     return extract_from_tree(page, url, profile)
 
 
+def _looks_like_article(page: HtmlElement, src: Sources, container: HtmlElement | None, from_profile: bool) -> bool:
+    """Article pages by their markup: typed structured data, og:type=article, the profile's body
+    element, or one <article> holding several paragraphs (listings hold many <article> teasers)."""
+    if src.node or src.micro or src.meta.get("og:type") == "article" or from_profile:
+        return True
+    articles = xpath(page, "//body//article")
+    return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container is not None
+
+
 def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Article | None:
     """`extract_article` on a page already parsed (the crawl parses each page once, for its links
     too); the tree is only read, never changed."""
     meta = meta_properties(page)
-    node: dict[str, Any] = article_node(jsonld_nodes(page)) or {}
-    container, from_profile = find_container(page, profile)
-    if container is None or not (node or from_profile or meta.get("og:type") == "article"):
+    nodes = jsonld_nodes(page)
+    node: dict[str, Any] = article_node(nodes) or {}
+    micro = microdata_article(microdata_nodes(page, url)) or {}
+    evidence = collect(page, url, profile, node, nodes, micro or None)
+    container, from_profile = find_container(page, profile, evidence.roles)
+    block, similar_starts = find_similar_block(page, url, profile)
+    src = Sources(page=page, url=url, profile=profile, node=node, index=id_index(nodes) if node else {},
+                  micro=micro, meta=meta, skip=frozenset(similar_starts))
+    if not _looks_like_article(page, src, container, from_profile):
         return None
-    headline, title_source = title(page, profile, node, meta)
+    headline, title_source = title(src)
     if not headline:
         return None
 
-    block, similar_starts = find_similar_block(page, url, profile)
-    jsonld_free = accessible_for_free(node) if node else None
-    body_part = extract_body(page, profile, container, similar_starts, jsonld_free)
+    body_part = extract_body(page, profile, container, similar_starts, evidence)
     if not body_part.paragraphs and not body_part.paywall.signals:
         return None
 
     free_text = "\n\n".join(body_part.paragraphs)
-    canonical_link, url_source = canonical(page, url, node, meta)
-    names, authors_source = authors(page, profile, node, meta)
+    canonical_link, url_source = canonical(src)
+    people, authors_source = authors(src)
     first = body_part.paragraphs[0] if body_part.paragraphs else ""
-    summary, standfirst_source = standfirst(page, profile, node, meta, first)
-    when, date_source = published(page, profile, node, meta)
-    section_name, section_source = section(page, profile, node, meta)
-    image_url, caption = lead_image(page, profile, meta, url)
-    language = page.get("lang") or profile.language
+    summary, standfirst_source = standfirst(src, first)
+    page_language, language_source = language(src)
+    when, date_source = published(src, page_language)
+    section_name, section_source = section(src)
+    topics, tags_source = tags(src)
+    image_url, caption = lead_image(src)
     return Article(
         url=canonical_link,
         fetched_url=url,
@@ -76,13 +96,13 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
         free_text=free_text,
         paywall=body_part.paywall,
         standfirst=summary,
-        authors=names,
+        authors=tuple(person.name for person in people),
         published_at=when or None,
-        updated_at=updated(profile, node, meta),
+        updated_at=updated(src),
         section=section_name,
         lead_image_url=image_url,
         lead_image_caption=caption,
-        language=language,
+        language=page_language,
         similar=extract_similar(block, url, profile) if block is not None else (),
         word_count=word_count(body_part.paragraphs),
         profile_version=profile.version,
@@ -90,6 +110,10 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
         extra={"sources": {
             "url": url_source, "title": title_source, "authors": authors_source,
             "standfirst": standfirst_source, "published_at": date_source, "section": section_source,
-            "jsonld": bool(node),
+            "tags": tags_source, "language": language_source, "jsonld": bool(node), "microdata": bool(micro),
         }},
+        author_details=people,
+        tags=topics,
+        publisher=publisher(src),
+        article_type=article_type(node, micro),
     )

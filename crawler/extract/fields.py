@@ -1,9 +1,23 @@
-"""Metadata fields, each from the strongest signal present with weaker ones as fallbacks:
-visible markup named by the profile, JSON-LD, then og:/article: meta."""
+"""Metadata fields, each from the strongest source present, weaker ones as fallbacks.
+
+Precedence, for every field:
+
+1. the profile's selectors for the field (a publisher's known markup overrides everything),
+2. JSON-LD (the article node of any block or `@graph`; references by `@id` resolved),
+3. microdata (itemscope/itemprop),
+4. Open Graph / `article:` / other `<meta>` tags,
+5. visible markup found by generic rules (`<h1>`, bylines, `<time>`, `rel=tag` links),
+6. the URL (dates in paths such as /2026/nov/25/, through htmldate).
+
+The canonical URL is the exception: `<link rel=canonical>`, then og:url, then JSON-LD url.
+Each field's winning source is recorded in `Article.extra["sources"]`.
+"""
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -12,116 +26,327 @@ from lxml.html import HtmlElement
 from crawler.sites import SiteProfile
 from crawler.urls import canonical_url
 
-from .dates import iso_to_utc, text_to_utc
-from .jsonld import person_names, text_value
+from .article import Author
+from .dates import iso_to_utc, page_date, text_to_utc
 from .dom import css, first_match, first_text, xpath
+from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, node_types, text_value
 from .text import collapse, element_text
 
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
 _NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*&\s*")
+_TITLE_SUFFIX = " | "
+
+# Generic visible markup (precedence 5), used when the profile names nothing better.
+VISIBLE_HEADLINE = ("article h1", "main h1", "h1")
+VISIBLE_BYLINE_NAMES = ("a[rel~=author]", "[rel~=author]", ".byline a", ".byline__name", ".author-name")
+VISIBLE_BYLINE = (".byline", "[class*=byline]", ".author", ".article-author")
+VISIBLE_DATE = ("article time[datetime]", "main time[datetime]", "time[datetime]", "article time", "time",
+                ".published", ".dateline", ".date", "[class*=date]")
+VISIBLE_SECTION = ("a[rel~=category]", ".breadcrumb li:last-child a", "[class*=kicker]", "a[class*=section]")
+VISIBLE_STANDFIRST = (".standfirst", "[class*=standfirst]", ".dek", ".article-summary", ".subheadline")
+VISIBLE_TAGS = ("a[rel~=tag]:not([rel~=category])",)  # WordPress marks its category links "category tag"
+VISIBLE_IMAGE = ("article figure img", "main figure img")
+META_AUTHORS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
+META_PUBLISHED = ("article:published_time", "og:article:published_time", "datepublished", "pubdate",
+                  "publish-date", "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "date")
+META_MODIFIED = ("article:modified_time", "og:updated_time", "datemodified", "last-modified")
+META_LANGUAGE = ("og:locale", "content-language", "dc.language", "language")
 
 Found = tuple[str, str]  # (value, where it came from)
 
 
-def title(page: HtmlElement, profile: SiteProfile, node: dict[str, Any], meta: dict[str, str]) -> Found:
-    text, css = first_text(page, profile.selectors.headline)
+@dataclass(slots=True)
+class Sources:
+    """What the page offers, read once per page and shared by every field."""
+
+    page: HtmlElement
+    url: str
+    profile: SiteProfile
+    node: dict[str, Any]  # the JSON-LD article node ({} if none)
+    index: dict[str, dict[str, Any]]  # JSON-LD nodes by @id
+    micro: dict[str, Any]  # the microdata article item ({} if none)
+    meta: dict[str, str]
+    skip: frozenset[HtmlElement]  # similar-stories and chrome blocks: never a source of tags or bylines
+
+    def structured(self, prop: str) -> list[tuple[str, Any]]:
+        """(source, value) of one schema.org property, JSON-LD first, then microdata."""
+        found = []
+        for source, node in (("jsonld", self.node), ("microdata", self.micro)):
+            value = node.get(prop)
+            if value not in (None, "", []):
+                found.append((f"{source}:{prop}", value))
+        return found
+
+    def outside_blocks(self, elements: list[HtmlElement]) -> list[HtmlElement]:
+        if not self.skip:
+            return elements
+        return [e for e in elements if not any(a in self.skip for a in (e, *e.iterancestors()))]
+
+
+def _clean(value: str) -> str:
+    """Structured-data text: some CMSs HTML-escape it inside JSON."""
+    return collapse(html.unescape(value)) if "&" in value else collapse(value)
+
+
+def title(src: Sources) -> Found:
+    text, selector = first_text(src.page, src.profile.selectors.headline)
     if text:
-        return text, f"css:{css}"
-    for source, value in (("jsonld:headline", text_value(node.get("headline"))),
-                          ("meta:og:title", meta.get("og:title", "")),
-                          ("meta:twitter:title", meta.get("twitter:title", ""))):
-        if value:
-            return collapse(value), source
-    head_title = collapse(xpath(page, "string(//head/title)"))
-    return head_title.split(" | ")[0].strip(), "title" if head_title else ""
+        return text, f"css:{selector}"
+    for prop in ("headline", "name"):
+        for source, value in src.structured(prop):
+            if text_value(value):
+                return _clean(text_value(value)), source
+    for key in ("og:title", "twitter:title"):
+        if src.meta.get(key):
+            return src.meta[key], f"meta:{key}"
+    text, selector = first_text(src.page, VISIBLE_HEADLINE)
+    if text:
+        return text, f"visible:{selector}"
+    head_title = collapse(xpath(src.page, "string(//head/title)"))
+    return head_title.split(_TITLE_SUFFIX)[0].strip(), "title" if head_title else ""
 
 
-def section(page: HtmlElement, profile: SiteProfile, node: dict[str, Any], meta: dict[str, str]) -> Found:
-    value = text_value(node.get("articleSection"))
-    if value:
-        return collapse(value), "jsonld:articleSection"
-    if meta.get("article:section"):
-        return meta["article:section"], "meta:article:section"
-    text, css = first_text(page, profile.selectors.section)
-    return text, f"css:{css}" if text else ""
+def section(src: Sources) -> Found:
+    text, selector = first_text(src.page, src.profile.selectors.section)
+    if text:
+        return text, f"css:{selector}"
+    for source, value in src.structured("articleSection"):
+        if text_value(value):
+            return _clean(text_value(value)), source
+    if src.meta.get("article:section"):
+        return src.meta["article:section"], "meta:article:section"
+    for selector in VISIBLE_SECTION:
+        for element in src.outside_blocks(css(src.page, selector)):
+            text = element_text(element)
+            if text:
+                return text, f"visible:{selector}"
+    return "", ""
 
 
-def authors(page: HtmlElement, profile: SiteProfile, node: dict[str, Any], meta: dict[str, str]) -> tuple[tuple[str, ...], str]:
-    names = person_names(node.get("author")) if node.get("author") else ()
-    if names:
-        return names, "jsonld:author"
+def _split_names(text: str) -> list[str]:
+    return [name for name in _NAME_SPLIT.split(_BY.sub("", text)) if name]
+
+
+def authors(src: Sources) -> tuple[tuple[Author, ...], str]:
+    """Names by the precedence above; names read from the profile's byline take their kind
+    (person / organisation) and URL from the structured data when it lists the same name."""
+    page, profile = src.page, src.profile
     byline = first_match(page, profile.selectors.byline)
     if byline is not None:
+        found: list[str] = []
+        source = ""
         for selector in profile.selectors.byline_names:
-            found = tuple(t for t in (element_text(e) for e in css(byline, selector)) if t)
+            found = [t for t in (element_text(e) for e in css(byline, selector)) if t]
             if found:
-                return found, f"css:{selector}"
-        text = _BY.sub("", element_text(byline))
-        found = tuple(name for name in _NAME_SPLIT.split(text) if name)
+                source = f"css:{selector}"
+                break
+        if not found:
+            found, source = _split_names(element_text(byline)), "byline-text"
         if found:
-            return found, "byline-text"
-    author = meta.get("author") or meta.get("article:author", "")
-    if author and "://" not in author:
-        return tuple(n for n in _NAME_SPLIT.split(author) if n), "meta:author"
+            known = {}
+            for where, value in src.structured("author"):
+                for name, kind, url in author_entries(value, src.index if where.startswith("jsonld") else None):
+                    known.setdefault(_clean(name).lower(), (kind, url))
+            return _authors((name, *known.get(name.lower(), ("person", ""))) for name in found), source
+    for source, value in src.structured("author"):
+        entries = author_entries(value, src.index if source.startswith("jsonld") else None)
+        if entries:
+            return _authors((_clean(n), k, u) for n, k, u in entries), source
+    for key in META_AUTHORS:
+        value = src.meta.get(key, "")
+        if value and "://" not in value:
+            return _authors((name, "person", "") for name in _split_names(value)), f"meta:{key}"
+    for selector in VISIBLE_BYLINE_NAMES:
+        found = [t for t in (element_text(e) for e in src.outside_blocks(css(page, selector))) if t]
+        if found:
+            return _authors((name, "person", "") for name in found), f"visible:{selector}"
+    for selector in VISIBLE_BYLINE:
+        for element in src.outside_blocks(css(page, selector)):
+            found = _split_names(element_text(element))
+            if found and len(found) <= 6:
+                return _authors((name, "person", "") for name in found), f"visible:{selector}"
     return (), ""
 
 
-def standfirst(page: HtmlElement, profile: SiteProfile, node: dict[str, Any], meta: dict[str, str],
-               first_paragraph: str) -> Found:
-    text, css = first_text(page, profile.selectors.standfirst)
+def _authors(entries: Any) -> tuple[Author, ...]:
+    seen: set[str] = set()
+    result = []
+    for name, kind, url in entries:
+        if name and name.lower() not in seen:
+            seen.add(name.lower())
+            result.append(Author(name=name, kind=kind, url=url))
+    return tuple(result)
+
+
+def standfirst(src: Sources, first_paragraph: str) -> Found:
+    text, selector = first_text(src.page, src.profile.selectors.standfirst)
     if text:
-        return text, f"css:{css}"
-    for source, value in (("jsonld:description", text_value(node.get("description"))),
-                          ("meta:og:description", meta.get("og:description", ""))):
-        value = collapse(value)
+        return text, f"css:{selector}"
+    candidates = [(source, text_value(value)) for source, value in src.structured("description")]
+    candidates += [("meta:og:description", src.meta.get("og:description", "")),
+                   ("meta:description", src.meta.get("description", ""))]
+    for source, value in candidates:
+        value = _clean(value)
         # A CMS-generated summary is the body's opening, not a standfirst.
         if value and not first_paragraph.startswith(value.rstrip("…. ")):
             return value, source
+    text, selector = first_text(src.page, VISIBLE_STANDFIRST)
+    if text and not first_paragraph.startswith(text):
+        return text, f"visible:{selector}"
     return "", ""
 
 
-def published(page: HtmlElement, profile: SiteProfile, node: dict[str, Any], meta: dict[str, str]) -> Found:
-    for source, value in (("jsonld:datePublished", text_value(node.get("datePublished"))),
-                          ("meta:article:published_time", meta.get("article:published_time", "")),
-                          ("meta:datePublished", meta.get("datepublished", ""))):
-        moment = iso_to_utc(value, profile.timezone) if value else None
-        if moment:
-            return moment, source
-    for selector in profile.selectors.date:
-        for found in css(page, selector):
-            stamp = found.get("datetime")
-            moment = iso_to_utc(stamp, profile.timezone) if stamp else None
-            if not moment:
-                text = element_text(found)
-                moment = text_to_utc(text, profile.timezone) if text else None
+def _element_date(element: HtmlElement, src: Sources, language: str) -> str | None:
+    stamp = element.get("datetime") or element.get("content")
+    moment = iso_to_utc(stamp, src.profile.timezone) if stamp else None
+    if not moment:
+        text = element_text(element)
+        if text and any(ch.isdigit() for ch in text):
+            moment = text_to_utc(text, src.profile.timezone, src.profile.date_formats, language)
+    return moment
+
+
+def published(src: Sources, language: str) -> Found:
+    tz = src.profile.timezone
+    for selector in src.profile.selectors.date:
+        for found in css(src.page, selector):
+            moment = _element_date(found, src, language)
             if moment:
                 return moment, f"css:{selector}"
-    return "", ""
+    for prop in ("datePublished", "dateCreated"):
+        for source, value in src.structured(prop):
+            moment = iso_to_utc(text_value(value), tz)
+            if moment:
+                return moment, source
+    for key in META_PUBLISHED:
+        value = src.meta.get(key)
+        moment = iso_to_utc(value, tz) if value else None
+        if moment:
+            return moment, f"meta:{key}"
+    for selector in VISIBLE_DATE:
+        for found in src.outside_blocks(css(src.page, selector))[:3]:
+            moment = _element_date(found, src, language)
+            if moment:
+                return moment, f"visible:{selector}"
+    moment = page_date(src.page, src.url, tz)
+    return (moment, "htmldate") if moment else ("", "")
 
 
-def updated(profile: SiteProfile, node: dict[str, Any], meta: dict[str, str]) -> str | None:
-    value = text_value(node.get("dateModified")) or meta.get("article:modified_time", "")
-    return iso_to_utc(value, profile.timezone) if value else None
+def updated(src: Sources) -> str | None:
+    tz = src.profile.timezone
+    for source, value in src.structured("dateModified"):
+        moment = iso_to_utc(text_value(value), tz)
+        if moment:
+            return moment
+    for key in META_MODIFIED:
+        value = src.meta.get(key)
+        moment = iso_to_utc(value, tz) if value else None
+        if moment:
+            return moment
+    return None
 
 
-def canonical(page: HtmlElement, fetched_url: str, node: dict[str, Any], meta: dict[str, str]) -> Found:
-    links = xpath(page, '//link[@rel="canonical"]/@href')
+def tags(src: Sources) -> tuple[tuple[str, ...], str]:
+    found: list[str] = []
+    source = ""
+    for selector in src.profile.selectors.tags:
+        found = [t for t in (element_text(e) for e in css(src.page, selector)) if t]
+        if found:
+            source = f"css:{selector}"
+            break
+    if not found:
+        for where, value in src.structured("keywords"):
+            found = [_clean(word) for word in keywords(value)]
+            if found:
+                source = where
+                break
+    if not found:
+        found = [collapse(v) for v in xpath(src.page, "//meta[@property='article:tag']/@content") if v.strip()]
+        source = "meta:article:tag" if found else ""
+    if not found:
+        for key in ("news_keywords", "keywords"):
+            if src.meta.get(key):
+                found, source = [w.strip() for w in src.meta[key].split(",") if w.strip()], f"meta:{key}"
+                break
+    if not found:
+        for selector in VISIBLE_TAGS:
+            found = [t for t in (element_text(e) for e in src.outside_blocks(css(src.page, selector))) if t]
+            if found:
+                source = f"visible:{selector}"
+                break
+    seen: set[str] = set()
+    unique = []
+    for tag in found:
+        if tag.lower() not in seen:
+            seen.add(tag.lower())
+            unique.append(tag)
+    return tuple(unique), source
+
+
+def language(src: Sources) -> Found:
+    for source, value in src.structured("inLanguage"):
+        text = text_value(value) if not isinstance(value, dict) else text_value(value.get("alternateName") or value.get("name"))
+        if text:
+            return _language_tag(text), source
+    for key in META_LANGUAGE:
+        if src.meta.get(key):
+            return _language_tag(src.meta[key]), f"meta:{key}"
+    lang = src.page.get("lang") or src.page.get("xml:lang") or ""
+    if lang.strip():
+        return _language_tag(lang), "html:lang"
+    return src.profile.language, "profile"
+
+
+def _language_tag(value: str) -> str:
+    parts = value.strip().replace("_", "-").split("-")
+    return "-".join([parts[0].lower(), *(p.upper() if len(p) == 2 else p for p in parts[1:])])
+
+
+def publisher(src: Sources) -> str:
+    for source, value in src.structured("publisher"):
+        entries = author_entries(value, src.index if source.startswith("jsonld") else None)
+        if entries:
+            return _clean(entries[0][0])
+    return src.meta.get("og:site_name") or src.profile.publisher
+
+
+def article_type(node: dict[str, Any], micro: dict[str, Any]) -> str:
+    kind = (node or micro or {}).get("@type", "")
+    kinds = [kind] if isinstance(kind, str) else kind if isinstance(kind, list) else []
+    names = [k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)]
+    return next((name for name in names if name in ARTICLE_TYPES), "")
+
+
+def canonical(src: Sources) -> Found:
+    links = xpath(src.page, '//link[@rel="canonical"]/@href')
     for source, value in (("link:canonical", links[0] if links else ""),
-                          ("meta:og:url", meta.get("og:url", "")),
-                          ("jsonld:url", text_value(node.get("url")))):
+                          ("meta:og:url", src.meta.get("og:url", "")),
+                          ("jsonld:url", text_value(src.node.get("url")))):
         if value.strip():
-            return canonical_url(urljoin(fetched_url, value.strip())), source
-    return canonical_url(fetched_url), "fetched"
+            return canonical_url(urljoin(src.url, value.strip())), source
+    return canonical_url(src.url), "fetched"
 
 
-def lead_image(page: HtmlElement, profile: SiteProfile, meta: dict[str, str], page_url: str) -> tuple[str, str]:
+def lead_image(src: Sources) -> tuple[str, str]:
     """(absolute image URL, caption)."""
-    image = first_match(page, profile.selectors.lead_image)
-    src = ""
-    alt = ""
+    image = first_match(src.page, src.profile.selectors.lead_image)
+    url = caption = ""
     if image is not None:
-        src = image.get("src") or image.get("data-src") or ""
-        alt = collapse(image.get("alt"))
-    src = src or meta.get("og:image", "")
-    caption, _ = first_text(page, profile.selectors.lead_image_caption)
-    return (urljoin(page_url, src) if src else ""), caption or alt
+        url = image.get("src") or image.get("data-src") or ""
+        caption = collapse(image.get("alt"))
+    if not url:
+        for _source, value in src.structured("image"):
+            url, caption = image_url(value)
+            if url:
+                break
+    url = url or src.meta.get("og:image", "")
+    if not url:
+        image = first_match(src.page, VISIBLE_IMAGE)
+        if image is not None:
+            url, caption = image.get("src") or image.get("data-src") or "", collapse(image.get("alt"))
+    profile_caption, _ = first_text(src.page, src.profile.selectors.lead_image_caption)
+    return (urljoin(src.url, url) if url else ""), profile_caption or caption
+
+
+def is_article_type(node: dict[str, Any]) -> bool:
+    return bool(node_types(node) & ARTICLE_TYPES)

@@ -19,8 +19,12 @@ logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "ReportageNews", "AnalysisNewsArticle", "OpinionNewsArticle",
-    "ReviewNewsArticle", "BackgroundNewsArticle", "BlogPosting", "Report", "LiveBlogPosting",
+    "ReviewNewsArticle", "BackgroundNewsArticle", "AskPublicNewsArticle", "SatiricalArticle",
+    "BlogPosting", "Report", "LiveBlogPosting", "ImageGallery", "MediaGallery", "VideoGallery",
 })
+ORGANIZATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization",
+                                "NGO", "EducationalOrganization", "PerformingGroup"})
+PAGE_TYPES = frozenset({"WebPage", "ItemPage", "CollectionPage", "ProfilePage"})
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _WRAPPERS = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
 
@@ -61,8 +65,29 @@ def node_types(node: dict[str, Any]) -> set[str]:
 
 
 def article_node(nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """The first node typed as an article (NewsArticle and kin)."""
-    return next((node for node in nodes if node_types(node) & ARTICLE_TYPES), None)
+    """The article the page is about: the first node typed as an article (NewsArticle and kin)
+    that has a headline or name, else the first article-typed node at all."""
+    typed = [node for node in nodes if node_types(node) & ARTICLE_TYPES]
+    return next((node for node in typed if node.get("headline") or node.get("name")), typed[0] if typed else None)
+
+
+def id_index(nodes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Nodes by their @id, so references such as {"@id": "#author-1"} (Yoast-style graphs) resolve."""
+    index: dict[str, dict[str, Any]] = {}
+    for node in nodes:
+        ident = node.get("@id")
+        if isinstance(ident, str) and len(node) > 1:
+            index.setdefault(ident, node)
+    return index
+
+
+def resolve(value: Any, index: dict[str, dict[str, Any]]) -> Any:
+    """A bare {"@id": …} reference replaced by the node it names (lists resolved item by item)."""
+    if isinstance(value, list):
+        return [resolve(item, index) for item in value]
+    if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in index:
+        return index[value["@id"]]
+    return value
 
 
 def text_value(value: Any) -> str:
@@ -76,20 +101,58 @@ def text_value(value: Any) -> str:
     return ""
 
 
-def person_names(value: Any) -> tuple[str, ...]:
-    """Author names from a Person, a list of them or plain strings; organisations are not bylines."""
+def author_entries(value: Any, index: dict[str, dict[str, Any]] | None = None) -> list[tuple[str, str, str]]:
+    """(name, kind, url) per author: a Person, an Organization (an agency byline), a list of them
+    or plain strings; references to other graph nodes are resolved."""
+    value = resolve(value, index or {})
     items = value if isinstance(value, list) else [value]
-    names = []
+    found = []
     for item in items:
+        item = resolve(item, index or {})
         if isinstance(item, dict):
-            if node_types(item) & {"Organization", "NewsMediaOrganization"}:
-                continue
             name = text_value(item.get("name"))
+            kind = "organization" if node_types(item) & ORGANIZATION_TYPES else "person"
+            url = text_value(item.get("url")) if isinstance(item.get("url"), str | list) else ""
         else:
-            name = text_value(item)
-        if name:
-            names.append(" ".join(name.split()))
-    return tuple(names)
+            name, kind, url = text_value(item), "person", ""
+        name = " ".join(name.split())
+        if name and "://" not in name:
+            found.append((name, kind, url))
+    return found
+
+
+def keywords(value: Any) -> list[str]:
+    """schema.org keywords: a list, or one comma-separated string."""
+    items = value if isinstance(value, list) else [value]
+    words: list[str] = []
+    for item in items:
+        text = text_value(item)
+        words.extend(part.strip() for part in text.split(",") if part.strip())
+    return words
+
+
+def image_url(value: Any) -> tuple[str, str]:
+    """(URL, caption) of an image property: a URL, an ImageObject, or a list of either."""
+    if isinstance(value, list):
+        return next((found for found in map(image_url, value) if found[0]), ("", ""))
+    if isinstance(value, dict):
+        url = text_value(value.get("url") or value.get("contentUrl") or value.get("@id") or "")
+        return url, " ".join(text_value(value.get("caption")).split())
+    return text_value(value), ""
+
+
+def locked_parts(node: dict[str, Any]) -> list[str]:
+    """CSS selectors of the node's `hasPart` WebPageElements marked isAccessibleForFree=false
+    (Google's markup for paywalled content); a part may name several selectors."""
+    parts = node.get("hasPart")
+    selectors: list[str] = []
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, dict) and accessible_for_free(part) is False:
+            raw = part.get("cssSelector")
+            for selector in raw if isinstance(raw, list) else [raw]:
+                if isinstance(selector, str) and selector.strip():
+                    selectors.append(selector.strip())
+    return selectors
 
 
 def accessible_for_free(node: dict[str, Any]) -> bool | None:

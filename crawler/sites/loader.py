@@ -10,6 +10,7 @@ import functools
 import re
 import tomllib
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,15 +25,18 @@ from .profile import ChromeRules, PaywallRules, Selectors, SimilarRules, SitePro
 T = TypeVar("T")
 _CSS = HTMLTranslator()
 _SELECTOR_KEYS = tuple(Selectors.__dataclass_fields__)
-_TOP_KEYS = {"name", "version", "default_base_url", "hosts", "timezone", "language",
-             "urls", "selectors", "similar", "paywall", "chrome"}
+_TOP_KEYS = {"name", "version", "default_base_url", "hosts", "timezone", "language", "publisher",
+             "description", "date_formats", "urls", "selectors", "similar", "paywall", "chrome"}
 _TABLE_KEYS = {
-    "urls": {"start_paths", "article_paths", "listing_paths", "pagination_param", "deny_paths", "follow_paths"},
+    "urls": {"start_paths", "article_paths", "listing_paths", "pagination_param", "deny_paths", "follow_paths",
+             "articles_by_markup", "follow_all"},
     "selectors": set(_SELECTOR_KEYS),
     "similar": {"headings", "blocks", "items", "titles", "meta_pattern"},
-    "paywall": {"selectors", "text_markers", "default_paywalled"},
+    "paywall": {"selectors", "text_markers", "default_paywalled", "locked_selectors", "url_paths"},
     "chrome": {"selectors", "texts"},
 }
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_SAMPLE_MOMENT = datetime(2026, 2, 20, 9, 30, tzinfo=UTC)
 
 
 class ProfileError(ValueError):
@@ -102,6 +106,18 @@ class _Reader:
     def regex_list(self, key: str, default: Any = ...) -> tuple[re.Pattern[str], ...]:
         return tuple(self.regex(key, pattern) for pattern in self.strings(key, default))
 
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.raw(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false, got {value!r}")
+        return value
+
+    def text(self, key: str) -> str:
+        value = self.raw(key, "")
+        if not isinstance(value, str):
+            raise self.fail(key, f"must be a string, got {value!r}")
+        return value.strip()
+
 
 def _css_problem(selector: str) -> str | None:
     try:
@@ -111,7 +127,20 @@ def _css_problem(selector: str) -> str | None:
     return None
 
 
+def _date_format_problem(fmt: str) -> str | None:
+    """A strptime format must read back what strftime writes with it, and name a day."""
+    if "%" not in fmt:
+        return "not a strptime format (no %-directive)"
+    try:
+        datetime.strptime(_SAMPLE_MOMENT.strftime(fmt), fmt)
+    except ValueError as exc:
+        return f"not a usable strptime format: {exc}"
+    return None
+
+
 def _validate_base_url(reader: _Reader, key: str) -> str:
+    if reader.raw(key, "") == "":  # a profile for any site (generic) has none: --base-url is required
+        return ""
     url = reader.typed(key, str)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -130,6 +159,8 @@ def _paywall(reader: _Reader) -> PaywallRules:
         selectors=reader.css_list("paywall.selectors", []),
         text_markers=tuple(markers.items()),
         default_paywalled=default,
+        locked_selectors=reader.css_list("paywall.locked_selectors", []),
+        url_paths=reader.regex_list("paywall.url_paths", []),
     )
 
 
@@ -148,8 +179,12 @@ def parse_profile(data: dict[str, Any], source: str) -> SiteProfile:
     meta_pattern = reader.raw("similar.meta_pattern", None)
     if meta_pattern is not None and not isinstance(meta_pattern, str):
         raise reader.fail("similar.meta_pattern", "must be a string")
+    name = reader.typed("name", str)
+    if not _NAME.match(name):
+        raise reader.fail("name", f"must be lower-case letters, digits, '-' or '_' (it names the spider), got {name!r}")
+    by_markup = reader.flag("urls.articles_by_markup", False)
     return SiteProfile(
-        name=reader.typed("name", str),
+        name=name,
         version=reader.typed("version", str),
         source=source,
         default_base_url=_validate_base_url(reader, "default_base_url"),
@@ -157,7 +192,7 @@ def parse_profile(data: dict[str, Any], source: str) -> SiteProfile:
         timezone=timezone,
         language=reader.typed("language", str, "en"),
         start_paths=start_paths,
-        article_paths=reader.regex_list("urls.article_paths"),
+        article_paths=reader.regex_list("urls.article_paths", [] if by_markup else ...),
         listing_paths=reader.regex_list("urls.listing_paths", []),
         deny_paths=reader.regex_list("urls.deny_paths", []),
         follow_paths=reader.regex_list("urls.follow_paths", []),
@@ -178,6 +213,11 @@ def parse_profile(data: dict[str, Any], source: str) -> SiteProfile:
             selectors=reader.css_list("chrome.selectors", []),
             texts=reader.strings("chrome.texts", []),
         ),
+        publisher=reader.text("publisher"),
+        description=reader.text("description"),
+        date_formats=reader.strings("date_formats", [], _date_format_problem),
+        articles_by_markup=by_markup,
+        follow_all=reader.flag("urls.follow_all", False),
     )
 
 

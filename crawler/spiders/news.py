@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.http import Response, TextResponse
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
 from crawler.extract import extract_from_tree
+from crawler.incremental import ARCHIVED_LINKS_META
 from crawler.items import ArticleItem
 from crawler.sites import SiteProfile, load_profile
 from crawler.urls import canonical_url
@@ -33,6 +36,8 @@ class NewsSpider(Spider):
 
     name = "news"
     profile_name: ClassVar[str] = ""
+    # 304: an archived article that has not changed since (a revisit record holds it)
+    handle_httpstatus_list: ClassVar[list[int]] = [304]
 
     def __init__(self, *args: Any, profile: SiteProfile, base_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,9 +46,12 @@ class NewsSpider(Spider):
         self._requested: set[str] = set()  # each URL is requested once; saves the dupefilter's work
         self._verdicts: dict[str, str | None] = {}  # site-absolute href -> URL to follow, or None
         self.base_url = (base_url or profile.default_base_url).rstrip("/")
+        if not self.base_url:
+            raise ValueError(f"the {profile.name!r} profile has no default_base_url: give a base URL "
+                             "(newsarchive crawl --base-url URL, or -s ARCHIVE_BASE_URL=URL)")
         # a mirror or local copy is crawled on its own: its absolute links to the live site are not followed
         self.allowed_hosts = frozenset(
-            profile.allowed_hosts(self.base_url) if not base_url else [urlsplit(self.base_url).hostname]
+            profile.allowed_hosts(self.base_url) if not base_url else _same_site(self.base_url)
         )
 
     @classmethod
@@ -64,6 +72,8 @@ class NewsSpider(Spider):
     def failed(self, failure: Failure) -> None:
         """A page that could not be archived as a success, after retries: counted by kind, so
         the run's exit code and its `crawl_runs` row say how much of the site was missed."""
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # skipped on purpose (robots.txt, re-crawl policy), not a failure
         if failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
         else:
@@ -74,10 +84,18 @@ class NewsSpider(Spider):
 
     def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
         self.crawler.stats.inc_value("archive/pages")
+        if response.status == 304:
+            self.crawler.stats.inc_value("archive/articles/unchanged")
+            yield from self._requests(response.meta.get(ARCHIVED_LINKS_META, ()))
+            return
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archive/skipped/not_text")
             return
-        if self.profile.is_article_url(response.url):
+        if isinstance(response, XmlResponse):  # RSS/Atom feeds and sitemaps: discovery only
+            hrefs = _FEED_LINKS(response.selector.root)
+            yield from self._requests(self._resolve(response.url, href) for href in hrefs)
+            return
+        if self.profile.may_be_article(response.url):
             item = self._article(response)
             if item is not None:
                 yield item
@@ -104,8 +122,11 @@ class NewsSpider(Spider):
 
     def _follow(self, response: TextResponse) -> Iterator[Request]:
         # lxml directly: wrapping ~80 links a page in parsel Selectors costs more than the parse
-        for href in response.selector.root.xpath("//a/@href"):
-            url = self._resolve(response.url, href)
+        hrefs = _PAGE_LINKS(response.selector.root)
+        yield from self._requests(self._resolve(response.url, href) for href in hrefs)
+
+    def _requests(self, urls: Iterable[str | None]) -> Iterator[Request]:
+        for url in urls:
             if url is not None and url not in self._requested:
                 self._requested.add(url)
                 yield Request(url, callback=self.parse, errback=self.failed)
@@ -132,7 +153,32 @@ class NewsSpider(Spider):
             return _first_page_unnumbered(url, profile.pagination_param)
         if profile.is_article_url(url) or profile.is_followable_url(url):
             return url
+        if profile.follow_all and not profile.is_denied_url(url) and not parts.path.lower().endswith(_STATIC):
+            return url
         return None
+
+
+# Links a page offers: anchors, rel=next in the head, and its RSS/Atom feeds (discovery for any site).
+_PAGE_LINKS = etree.XPath(
+    "//a/@href | //link[@rel='next']/@href"
+    " | //link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
+)
+# Links a feed or sitemap offers: <loc> (sitemaps), <link> text (RSS) and <link href> (Atom).
+_FEED_LINKS = etree.XPath(
+    "//*[local-name()='loc']/text() | //*[local-name()='item']/*[local-name()='link']/text()"
+    " | //*[local-name()='entry']/*[local-name()='link']/@href"
+)
+_STATIC = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".json", ".pdf", ".zip",
+           ".gz", ".mp3", ".mp4", ".m4a", ".mov", ".avi", ".webm", ".woff", ".woff2", ".ttf", ".eot", ".doc",
+           ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".epub")
+
+
+def _same_site(base_url: str) -> list[str]:
+    """The base URL's host and its www./bare twin: the site a generic crawl stays on."""
+    host = urlsplit(base_url).hostname or ""
+    if "." not in host or host.replace(".", "").isdigit():
+        return [host]
+    return [host, host[4:] if host.startswith("www.") else f"www.{host}"]
 
 
 def _first_page_unnumbered(url: str, param: str) -> str:

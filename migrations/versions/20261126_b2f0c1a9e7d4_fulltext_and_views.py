@@ -1,4 +1,4 @@
-"""Full-text index over articles, and views that answer common questions.
+"""Full-text index over articles, views that answer common questions, and an index they use.
 
 `articles_fts` is an SQLite FTS5 external-content table: it stores only the index and reads the text
 from `articles`, so the text is kept once. Triggers on `articles` keep it in step with every insert,
@@ -105,6 +105,13 @@ VIEWS = {
 
 
 def upgrade() -> None:
+    # covering index for the views and aggregate queries: section, month, paywall, free words
+    with op.batch_alter_table("articles") as batch_op:
+        batch_op.create_index(
+            "ix_articles_section_published_at",
+            ["section", "published_at", "paywalled", "word_count"],
+            unique=False,
+        )
     if op.get_bind().dialect.name == "sqlite":
         for statement in FULLTEXT:
             op.execute(statement)
@@ -119,3 +126,5 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for statement in FULLTEXT_DROP:
             op.execute(statement)
+    with op.batch_alter_table("articles") as batch_op:
+        batch_op.drop_index("ix_articles_section_published_at")

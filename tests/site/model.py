@@ -17,6 +17,7 @@ class Page:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    etag: bool = True  # False: the server sends no ETag and ignores If-None-Match for this page
 
     def render(self, base: str) -> tuple[list[tuple[str, str]], bytes]:
         """Headers and body with `{base}` replaced by an origin such as "http://127.0.0.1:8000"."""
@@ -39,7 +40,7 @@ class ArticleTruth:
     published_at: str
     authors: tuple[str, ...]
     standfirst: str
-    paywalled: bool
+    paywalled: bool | None  # None: the page carries no paywall signal and the profile does not say
     paywall_kind: str | None
     free_text: str
     free_paragraphs: int
@@ -49,6 +50,20 @@ class ArticleTruth:
     reachable: bool
     template: str
     variants: tuple[str, ...] = ()  # which special cases this page exercises, e.g. ("malformed",)
+    # Fields below are stated by the second publisher and the variant pages; None means "not stated".
+    canonical: str | None = None  # path of the canonical URL when it is not `path` (an AMP page)
+    updated_at: str | None = None
+    author_kinds: tuple[str, ...] | None = None  # "person" / "organization", one per author
+    tags: tuple[str, ...] | None = None
+    language: str | None = None
+    publisher: str | None = None
+    lead_image: str | None = None  # path of the lead image
+    article_type: str | None = None
+    locked_text_in_page: bool | None = None
+    signals: tuple[str, ...] | None = None  # paywall signals that must be among those recorded
+    free_signals: tuple[str, ...] | None = None
+    decided_by: str | None = None
+    conflict: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON-ready dict (tuples become lists)."""
@@ -56,6 +71,9 @@ class ArticleTruth:
         data["authors"] = list(self.authors)
         data["similar"] = list(self.similar)
         data["variants"] = list(self.variants)
+        for name, value in data.items():
+            if isinstance(value, tuple):
+                data[name] = list(value)
         return data
 
 
@@ -75,7 +93,7 @@ class Site:
         if page is not None:
             return page
         path, _, query = path_with_query.partition("?")
-        if query and path.startswith("/article/") and path in self.pages:
+        if query and (path.startswith("/article/") or path in self.truth) and path in self.pages:
             return self.pages[path]
         return self.not_found
 

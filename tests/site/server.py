@@ -37,7 +37,7 @@ def _handler_for(site: Site, requests: RequestLog, lock: threading.Lock) -> type
             page = site.lookup(self.path)
             headers, body = page.render(f"http://{host}")
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-            if page.status == 200 and self.headers.get("If-None-Match") == etag:
+            if page.status == 200 and page.etag and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", "0")
@@ -46,7 +46,7 @@ def _handler_for(site: Site, requests: RequestLog, lock: threading.Lock) -> type
             self.send_response(page.status)
             for name, value in headers:
                 self.send_header(name, value)
-            if page.status == 200:
+            if page.status == 200 and page.etag:
                 self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

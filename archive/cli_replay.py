@@ -1,0 +1,135 @@
+"""`newsarchive show`, `newsarchive replay` and `newsarchive export wacz`: reading the archive back.
+
+Thin: find the data directory, call `archive.show`, `archive.replay`/`archive.frontpage` or
+`archive.wacz`, and turn their errors into `Error: …` with the documented exit codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import make_url
+
+from archive.cli import Failed, NotStarted, _config, _log_to_stderr, _parse_overrides, data_dir_option, setting_option
+from archive.errors import ArchiveError, DatabaseNotMigrated
+
+logger = logging.getLogger(__name__)
+
+
+def _archive(data_dir: Path | None, overrides: tuple[str, ...]) -> Any:
+    """The archive's config, once its index exists and is at the schema this code reads."""
+    from archive.db import require_current
+
+    _, config = _config(data_dir, _parse_overrides(overrides))
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise Failed(
+            f"no archive index at {url.database}: crawl first, or point --data-dir at an archive"
+        )
+    try:
+        require_current(config.database_url)
+    except DatabaseNotMigrated as exc:
+        raise NotStarted(str(exc)) from exc
+    return config
+
+
+@click.command()
+@data_dir_option
+@setting_option
+@click.argument("url")
+@click.option("--raw", is_flag=True, help="Write the archived response body (Content-Encoding undone) to stdout.")
+def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool) -> None:
+    """Print one capture of URL, read from the WARC: metadata, paywall marker and free text.
+
+    URL is the article's URL, a variant with tracking parameters, or any URL fetched on the way
+    to it (an old address that redirected). The latest capture is shown.
+
+    Example: newsarchive show --data-dir /srv/archive https://morningstaronline.co.uk/article/b/some-story
+    """
+    from archive.show import CaptureReader, describe
+
+    config = _archive(data_dir, overrides)
+    try:
+        capture = CaptureReader(config.database_url, config.warc_dir).show(url)
+        if raw:
+            body = capture.decoded_body()
+        else:
+            text = describe(capture)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    if raw:
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(body)
+        stdout.flush()
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@data_dir_option
+@setting_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any free port).")
+def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: int) -> None:
+    """Serve the archive through pywb, with the list of archived articles at `/`.
+
+    Updates the replay index (CDXJ, under DATA_DIR/replay/) for new WARC files first. Captures open
+    at /newsarchive/<timestamp>/<url>. Stop with Ctrl-C.
+
+    Example: newsarchive replay --data-dir /srv/archive --port 8080
+    """
+    from gevent import monkey
+
+    monkey.patch_all()  # pywb runs on gevent; its app would patch at import anyway, so do it first
+    from archive.frontpage import FrontPage, find_searcher
+    from archive.replay import ReplayLayout, make_app, start_server, update_index
+
+    _log_to_stderr()
+    config = _archive(data_dir, overrides)
+    layout = ReplayLayout.for_data_dir(config.data_dir, config.warc_dir)
+    try:
+        click.echo(str(update_index(layout)))
+        front_page = FrontPage(config.database_url, find_searcher())
+        server = start_server(make_app(layout, front_page), host, port)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    click.echo(f"Serving the archive at {server.url} (replay at {server.url}newsarchive/)")
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+    finally:
+        front_page.close()
+
+
+@click.group()
+def export() -> None:
+    """Export the archive in formats other tools read."""
+
+
+@export.command("wacz")
+@data_dir_option
+@setting_option
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The WACZ file to write (replaced if it exists).")
+def export_wacz_command(data_dir: Path | None, overrides: tuple[str, ...], output: Path) -> None:
+    """Pack the WARC files, a CDXJ index and pages.jsonl (one page per article) into a WACZ file.
+
+    ReplayWeb.page and pywb open it as it is.
+
+    Example: newsarchive export wacz --data-dir /srv/archive -o morningstar.wacz
+    """
+    from archive.wacz import export_wacz
+
+    _log_to_stderr()
+    config = _archive(data_dir, overrides)
+    try:
+        summary = export_wacz(config.database_url, config.warc_dir, output)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    click.echo(str(summary))

@@ -1,0 +1,262 @@
+"""Read one archived capture back from the WARC files: what `newsarchive show` prints.
+
+The database only says where a capture lives (file, offset, gzip length); everything shown comes
+from the WARC records themselves, each read with one seek and one read. A URL may be the article's
+canonical URL, a variant with tracking parameters, or any URL that was fetched on the way to the
+article (an old address that redirects to it).
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+from archive.db import make_engine
+from archive.errors import ArchiveError
+from archive.models import Article, Capture
+from crawler.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
+
+MAX_REDIRECTS = 10
+
+
+class CaptureNotFound(ArchiveError):
+    """No capture of the URL, or of any article it redirects to, is in the archive."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(
+            f"{url} is not in the archive: give the article's URL as crawled "
+            "(`newsarchive search` or `newsarchive query` find it)"
+        )
+
+
+class RecordUnreadable(ArchiveError):
+    """The WARC record the index points at cannot be read back."""
+
+    def __init__(self, path: Path, offset: int, reason: str) -> None:
+        self.path = path
+        self.offset = offset
+        super().__init__(
+            f"cannot read the WARC record at offset {offset} of {path}: {reason} "
+            "(run `newsarchive reindex` if the WARC files were moved or rewritten)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLocation:
+    """Where one record lives: a file inside the WARC directory, and its gzip member."""
+
+    warc_file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedCapture:
+    """One capture read back from the WARC: the response and, for articles, its metadata record."""
+
+    requested_url: str
+    redirects: tuple[str, ...]  # the fetched URLs followed to reach the capture, first to last
+    response: RecordLocation
+    response_record: ArcWarcRecord
+    body: bytes  # the entity as archived, Content-Encoding still applied
+    article: dict[str, Any] | None  # the metadata record's JSON payload
+    metadata: RecordLocation | None
+
+    @property
+    def url(self) -> str:
+        return self.response_record.rec_headers.get_header("WARC-Target-URI")
+
+    @property
+    def captured_at(self) -> str:
+        return self.response_record.rec_headers.get_header("WARC-Date")
+
+    @property
+    def status_line(self) -> str:
+        headers = self.response_record.http_headers
+        return f"{headers.protocol} {headers.statusline}" if headers else ""
+
+    def decoded_body(self) -> bytes:
+        """The body with its Content-Encoding (gzip, deflate, br) undone: what a browser renders."""
+        headers = self.response_record.http_headers
+        encoding = (headers.get_header("Content-Encoding") or "") if headers else ""
+        return decode_content(self.body, encoding)
+
+
+def read_record(warc_dir: Path, location: RecordLocation) -> tuple[ArcWarcRecord, bytes]:
+    """The record whose gzip member starts at `location`, and its raw content: one seek, one read."""
+    path = warc_dir / location.warc_file
+    try:
+        with path.open("rb") as stream:
+            stream.seek(location.offset)
+            member = stream.read(location.length)
+    except OSError as exc:
+        raise RecordUnreadable(path, location.offset, exc.strerror or str(exc)) from exc
+    if len(member) != location.length:
+        raise RecordUnreadable(path, location.offset, f"file ends after {len(member)} of {location.length} bytes")
+    try:
+        for record in ArchiveIterator(BytesIO(member), check_digests=False):
+            return record, record.raw_stream.read()
+    except Exception as exc:  # warcio raises bare Exceptions for malformed members
+        raise RecordUnreadable(path, location.offset, str(exc)) from exc
+    raise RecordUnreadable(path, location.offset, "no WARC record there")
+
+
+def decode_content(body: bytes, content_encoding: str) -> bytes:
+    """Undo a Content-Encoding chain ("gzip", "deflate", "br", or several, last applied first)."""
+    codings = [coding.strip().lower() for coding in content_encoding.split(",") if coding.strip()]
+    for coding in reversed(codings):
+        if coding in ("gzip", "x-gzip"):
+            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            try:
+                body = zlib.decompress(body)
+            except zlib.error:  # raw deflate, as some servers send it
+                body = zlib.decompress(body, -zlib.MAX_WBITS)
+        elif coding == "br":
+            body = _unbrotli(body)
+        elif coding != "identity":
+            raise ArchiveError(f"cannot decode Content-Encoding {coding!r}: use --raw without decoding")
+    return body
+
+
+def _unbrotli(body: bytes) -> bytes:
+    import brotli  # Google's brotli, or brotlipy (which pywb pulls in) under the same name
+
+    decompressor = brotli.Decompressor()
+    if hasattr(decompressor, "process"):
+        return decompressor.process(body)
+    return decompressor.decompress(body)
+
+
+class CaptureReader:
+    """Finds captures by URL in the index and reads them from the WARC files."""
+
+    def __init__(self, database_url: str, warc_dir: Path) -> None:
+        self.database_url = database_url
+        self.warc_dir = Path(warc_dir)
+
+    def show(self, url: str) -> ArchivedCapture:
+        """The latest capture of the article at `url` (or of the page, if it is not an article)."""
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine) as session:
+                capture, redirects = self._resolve(session, url)
+                article = session.get(Article, capture.article_id) if capture.article_id else None
+                if article is not None and article.latest_capture_id:
+                    capture = session.get(Capture, article.latest_capture_id) or capture
+                response = RecordLocation(capture.warc_file, capture.offset, capture.length)
+                metadata = None
+                if capture.meta_warc_file and capture.meta_offset is not None and capture.meta_length:
+                    metadata = RecordLocation(capture.meta_warc_file, capture.meta_offset, capture.meta_length)
+        finally:
+            engine.dispose()
+        record, body = read_record(self.warc_dir, response)
+        payload = None
+        if metadata is not None:
+            meta_record, meta_body = read_record(self.warc_dir, metadata)
+            try:
+                payload = json.loads(meta_body)
+            except ValueError as exc:
+                raise RecordUnreadable(self.warc_dir / metadata.warc_file, metadata.offset, f"not JSON: {exc}") from exc
+        return ArchivedCapture(url, tuple(redirects), response, record, body, payload, metadata)
+
+    def _resolve(self, session: Session, url: str) -> tuple[Capture, list[str]]:
+        redirects: list[str] = []
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            capture = self._lookup(session, current)
+            if capture is None:
+                break
+            if capture.article_id is not None or not _is_redirect(capture.status):
+                return capture, redirects
+            record, _ = read_record(self.warc_dir, RecordLocation(capture.warc_file, capture.offset, capture.length))
+            location = record.http_headers.get_header("Location") if record.http_headers else None
+            if not location:
+                return capture, redirects
+            redirects.append(capture.url)
+            current = urljoin(capture.url, location)
+        raise CaptureNotFound(url)
+
+    def _lookup(self, session: Session, url: str) -> Capture | None:
+        for candidate in _candidates(url):
+            article = session.scalars(select(Article).where(Article.url == candidate)).first()
+            if article is not None and article.latest_capture_id:
+                capture = session.get(Capture, article.latest_capture_id)
+                if capture is not None:
+                    return capture
+            capture = session.scalars(
+                select(Capture).where(Capture.url == candidate).order_by(Capture.captured_at.desc())
+            ).first()
+            if capture is not None:
+                return capture
+        return None
+
+
+def _candidates(url: str) -> Iterator[str]:
+    yield url
+    canonical = canonical_url(url)
+    if canonical != url:
+        yield canonical
+
+
+def _is_redirect(status: int | None) -> bool:
+    return status is not None and 300 <= status < 400
+
+
+def describe(capture: ArchivedCapture) -> str:
+    """The capture as `newsarchive show` prints it: metadata, paywall marker, then the free text."""
+    lines = []
+    if capture.redirects:
+        lines.append(f"Redirected from: {' -> '.join(capture.redirects)}")
+    lines += [
+        f"URL:          {capture.url}",
+        f"Captured:     {capture.captured_at}",
+        f"Status:       {capture.status_line}",
+        f"Record:       {capture.response_record.rec_headers.get_header('WARC-Record-ID')}",
+        f"WARC:         {capture.response.warc_file} @ {capture.response.offset} (+{capture.response.length})",
+    ]
+    article = capture.article
+    if article is None:
+        lines.append("Article:      none (no article metadata record for this capture)")
+        return "\n".join(lines) + "\n"
+    paywall = article.get("paywall") or {}
+    lines += [
+        f"Title:        {article.get('title', '')}",
+        f"Section:      {article.get('section', '')}",
+        f"Published:    {article.get('published_at') or ''}",
+        f"Updated:      {article.get('updated_at') or ''}",
+        f"Authors:      {', '.join(article.get('authors') or [])}",
+        f"Standfirst:   {article.get('standfirst', '')}",
+        f"Canonical:    {article.get('url', '')}",
+        f"Paywall:      {_paywall_summary(paywall)}",
+        f"Signals:      {'; '.join(paywall.get('signals') or []) or 'none'}",
+        f"Free words:   {paywall.get('free_words', article.get('word_count', 0))}"
+        f" in {paywall.get('free_paragraphs', 0)} paragraphs",
+        f"Metadata:     {capture.metadata.warc_file} @ {capture.metadata.offset}" if capture.metadata else "",
+        "",
+        article.get("free_text", ""),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _paywall_summary(paywall: dict[str, Any]) -> str:
+    paywalled = paywall.get("paywalled")
+    if paywalled is None:
+        return "unknown (no signal either way)"
+    if not paywalled:
+        return "free"
+    kind = paywall.get("kind")
+    in_page = " (locked text in page)" if paywall.get("locked_text_in_page") else ""
+    return f"paywalled ({kind}){in_page}" if kind else f"paywalled{in_page}"

@@ -1,0 +1,71 @@
+"""Nightly re-crawl cost: WARC bytes written and time taken by a crawl of an unchanged site,
+against the first crawl of it.
+
+    .venv/bin/python benchmarks/recrawl.py --articles 2000
+
+Three crawls into one data directory: the first; a re-crawl that re-fetches every archived article
+with a conditional request (the worst case: every article younger than ARCHIVE_RECRAWL_DAYS); and a
+re-crawl with the default policy (articles older than 7 days are not fetched again; the sample
+site's articles are from early 2026).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crawl import start_site  # benchmarks/crawl.py
+
+NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
+LOCAL = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "LOG_LEVEL=WARNING", "ARCHIVE_MAX_FAILED_RATIO=1")
+
+
+def crawl(data_dir: Path, base_url: str, *settings: str) -> tuple[float, int]:
+    """Seconds taken and WARC bytes added by one crawl."""
+    before = warc_bytes(data_dir)
+    args = [arg for pair in (*LOCAL, *settings) for arg in ("-s", pair)]
+    started = time.monotonic()
+    subprocess.run(
+        [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *args],
+        check=True,
+        capture_output=True,
+    )
+    return time.monotonic() - started, warc_bytes(data_dir) - before
+
+
+def warc_bytes(data_dir: Path) -> int:
+    return sum(path.stat().st_size for path in (data_dir / "warcs").glob("*.warc.gz"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--articles", type=int, default=2000)
+    options = parser.parse_args()
+    server, base_url = start_site(options.articles)
+    try:
+        with tempfile.TemporaryDirectory() as workdir:
+            data_dir = Path(workdir)
+            runs = {
+                "first crawl": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
+                "re-crawl, every article conditional": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
+                "re-crawl, default policy": crawl(data_dir, base_url),
+            }
+    finally:
+        server.terminate()
+        server.wait()
+    first_seconds, first_bytes = runs["first crawl"]
+    print(f"site: {options.articles} articles, nothing changed between the crawls")
+    print(f"{'crawl':<40}{'seconds':>9}{'WARC bytes':>14}{'time':>8}{'bytes':>8}")
+    for name, (seconds, written) in runs.items():
+        print(
+            f"{name:<40}{seconds:>9.1f}{written:>14,}"
+            f"{seconds / first_seconds:>7.0%} {written / first_bytes:>7.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
