@@ -93,9 +93,13 @@ def _log_to_stderr() -> None:
 @click.option("--base-url", default="", help="Crawl the profile against this URL (a mirror or local copy).")
 @click.option("--profile", "profile_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Crawl with this profile file instead of a bundled profile (SITE may then be left out).")
+@click.option("--resume", is_flag=True,
+              help="Continue an interrupted crawl of this site: its queue and seen URLs are kept on disk.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the log to this file (it always goes to stderr).")
 @setting_option
 def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: Path | None,
-          overrides: tuple[str, ...]) -> None:
+          resume: bool, log_file: Path | None, overrides: tuple[str, ...]) -> None:
     """Crawl SITE (a bundled profile name or a profile file) into WARC files and the index.
 
     With --profile PATH, crawl with that profile file; a SITE given too must be the name the file
@@ -105,7 +109,7 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     """
     settings = _parse_overrides(overrides)
     site = _profile_ref(site, profile_path, base_url, settings)
-    outcome = _crawl(site, data_dir, base_url, settings)
+    outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
     click.echo(outcome.summary())
     _judge(outcome)
 
@@ -141,13 +145,21 @@ def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, ove
     return ref
 
 
-def _crawl(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
+def _crawl(
+    site: str,
+    data_dir: Path | None,
+    base_url: str,
+    overrides: dict[str, str],
+    *,
+    resume: bool = False,
+    log_file: Path | None = None,
+) -> Any:
     from crawler.run import run_crawl
     from crawler.sites import ProfileError
 
     settings, _ = _config(data_dir, overrides, base_url)
     try:
-        return run_crawl(site, settings)
+        return run_crawl(site, settings, resume=resume, log_file=log_file)
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
     except (DatabaseNotMigrated, LockHeld) as exc:

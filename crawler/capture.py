@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shutil
 import socket
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -43,7 +44,7 @@ from archive.warc.records import (
 )
 from archive.warc.writer import RollingWarcWriter, WriterConfig
 from crawler import __version__
-from crawler.config import ArchiveConfig
+from crawler.config import ArchiveConfig, job_dir_for
 from crawler.items import ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ class WarcCaptureExtension:
             if database_url:
                 prepare_database(database_url)  # raises if the schema is behind: nothing is fetched
             recover_open_files(config.warc_dir, database_url)
+            _discard_stale_job(crawler, config, site)
             previous = (
                 load_previous_crawls(database_url)
                 if database_url and config.incremental
@@ -262,6 +264,15 @@ class WarcCaptureExtension:
             "site": site,
             "started-at": self.started_at.isoformat(),
         }
+
+
+def _discard_stale_job(crawler: Crawler, config: ArchiveConfig, site: str) -> None:
+    """Without --resume a crawl starts afresh: an interrupted crawl's queue would replay old work.
+    Done under the lock, so a running crawl's job directory is never touched."""
+    job_dir = job_dir_for(config.data_dir, site)
+    if not crawler.settings.get("JOBDIR") and job_dir.exists():
+        logger.info("Starting afresh: discarding the state of an interrupted crawl in %s", job_dir)
+        shutil.rmtree(job_dir)
 
 
 def _discard(_: object) -> None:

@@ -61,6 +61,7 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
         7,
         "Already archived articles are re-fetched while younger than this many days (0: never).",
     ),
+    SettingSpec("ARCHIVE_PROGRESS", True, "Show a live progress line when stderr is a terminal."),
     SettingSpec(
         "ARCHIVE_MAX_FAILED_RATIO",
         0.05,
@@ -130,6 +131,11 @@ class ArchiveConfig:
             incremental=settings.getbool("ARCHIVE_INCREMENTAL"),
             recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS"),
         )
+
+
+def job_dir_for(data_dir: Path, site: str) -> Path:
+    """Where `--resume` keeps a crawl's queue and seen URLs (Scrapy's JOBDIR)."""
+    return data_dir / "jobs" / site
 
 
 def database_url_for(data_dir: Path) -> str:

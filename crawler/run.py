@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.config import ArchiveConfig
+from crawler.config import ArchiveConfig, job_dir_for
 from crawler.sites import load_profile
 from crawler.spiders.news import NewsSpider
 
@@ -66,11 +67,31 @@ class CrawlOutcome:
         )
 
 
-def run_crawl(profile_ref: str, settings: Settings) -> CrawlOutcome:
-    """Crawl with the named (or file) profile; blocks until the crawl ends. One call per process."""
+def _also_log_to(path: Path, settings: Settings) -> None:
+    """Add a log file beside Scrapy's stderr handler (Scrapy's own LOG_FILE would replace stderr)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(settings.get("LOG_LEVEL", "INFO"))
+    handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
+    logging.getLogger().addHandler(handler)
+
+
+def run_crawl(
+    profile_ref: str, settings: Settings, *, resume: bool = False, log_file: Path | None = None
+) -> CrawlOutcome:
+    """Crawl with the named (or file) profile; blocks until the crawl ends. One call per process.
+
+    `resume` keeps the crawl's queue and seen-URL set in `DATA_DIR/jobs/<site>` (Scrapy's JOBDIR),
+    so a crawl stopped with SIGTERM or Ctrl-C continues where it stopped instead of starting over;
+    without it a left-over job directory is discarded.
+    """
     config = ArchiveConfig.from_settings(settings)
-    load_profile(profile_ref)  # a bad profile is a usage error, raised before anything starts
+    profile = load_profile(profile_ref)  # a bad profile is a usage error, raised before anything starts
+    if resume:
+        settings.set("JOBDIR", str(job_dir_for(config.data_dir, profile.name)), priority="cmdline")
     process = CrawlerProcess(settings)
+    if log_file is not None:
+        _also_log_to(log_file, settings)
     crawler = process.create_crawler(NewsSpider)
     not_started: list[BaseException] = []
     process.crawl(crawler, profile=profile_ref).addErrback(lambda failure: not_started.append(failure.value))

@@ -47,6 +47,7 @@ DOWNLOADER_MIDDLEWARES = {
 
 EXTENSIONS = {
     "crawler.capture.WarcCaptureExtension": 100,
+    "crawler.progress.ProgressExtension": 500,
 }
 
 # No "br": pywb (for replay) installs brotlipy, which takes over the `brotli` module name and breaks

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from newsarchive_site import CLARION_PROFILE, build_clarion, build_variants, serve

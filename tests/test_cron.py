@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import select
 import signal
 import sqlite3
 import subprocess
@@ -12,16 +14,17 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive_site import serve
 from tests.conftest import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl
 
 # Slow enough that a crawl is still running when the test acts on it.
 SLOW = ("DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
 
 
-def start_crawl(data_dir: Path, base_url: str, *settings: str) -> subprocess.Popen:
+def start_crawl(data_dir: Path, base_url: str, *settings: str, flags: tuple[str, ...] = ()) -> subprocess.Popen:
     args = [arg for pair in (*LOCAL_SETTINGS, *settings) for arg in ("-s", pair)]
     return subprocess.Popen(
-        [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *args],
+        [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *flags, *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -129,3 +132,56 @@ def test_too_many_failed_pages_exit_with_code_4(server, tmp_path: Path) -> None:
     header, row = runs.stdout.splitlines()[:2]
     assert header.split()[:5] == ["id", "site", "started_at", "finished_at", "status"]
     assert "finished" in row.split()
+
+
+def test_resume_continues_an_interrupted_crawl_without_fetching_pages_again(site, tmp_path: Path) -> None:
+    log_file = tmp_path / "logs" / "crawl.log"
+    with serve(site, host="127.0.0.1", port=0) as running:
+        first = start_crawl(tmp_path, running.base_url, *SLOW, flags=("--resume",))
+        wait_for(lambda: open_warcs(tmp_path) and open_warcs(tmp_path)[0].stat().st_size > 100_000)
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=120)
+        fetched_before = [path for _, path, _ in running.requests]
+        second = start_crawl(tmp_path, running.base_url, flags=("--resume", "--log-file", str(log_file)))
+        _, stderr = second.communicate(timeout=300)
+        assert second.returncode == 0, stderr[-3000:]
+        fetched_after = [path for _, path, _ in running.requests][len(fetched_before):]
+    archived = {path for path, truth in site.truth.items() if truth.reachable}
+    urls = {row[0] for row in query(tmp_path / "archive.sqlite3", "SELECT url FROM articles")}
+    assert urls == {running.base_url + path for path in archived}
+    assert set(fetched_before) & archived, "the first run archived some articles before it stopped"
+    assert not set(fetched_before) & set(fetched_after) & archived, "an article was fetched twice"
+    assert "Spider closed (finished)" in log_file.read_text() and "Spider closed (finished)" in stderr
+
+
+def run_in_terminal(args: list[str]) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as its stdout and stderr, as a person at a shell would."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(args, stdin=terminal, stdout=terminal, stderr=terminal, cwd=REPO)
+    os.close(terminal)
+    output = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            output += chunk
+        elif process.poll() is not None:
+            break
+    os.close(controller)
+    return process.wait(), output.decode("utf-8", "replace")
+
+
+def test_progress_shows_in_a_terminal_and_not_under_cron(server, tmp_path: Path) -> None:
+    settings = [arg for pair in (*LOCAL_SETTINGS, "DOWNLOAD_DELAY=0.05") for arg in ("-s", pair)]
+    command = [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(tmp_path / "tty"), "--base-url", server.base_url]
+    code, shown = run_in_terminal([*command, *settings])
+    assert code == 0, shown[-2000:]
+    assert " pages, " in shown and " articles (" in shown and " revisits, " in shown
+    piped = crawl(tmp_path / "cron", server.base_url, "DOWNLOAD_DELAY=0.05")
+    assert piped.returncode == 0
+    assert " revisits, " not in piped.stderr + piped.stdout

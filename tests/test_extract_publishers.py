@@ -130,3 +130,19 @@ def test_extraction_leaves_the_tree_unchanged(variants: Site, generic: SiteProfi
         before = lxml_html.tostring(page)
         extract_from_tree(page, TEST_BASE + path, generic)
         assert lxml_html.tostring(page) == before, path
+
+
+def test_related_blocks_and_chrome_never_reach_tags_or_authors(generic: SiteProfile) -> None:
+    html = """<html><head><meta property="og:type" content="article"><title>T</title></head><body>
+<nav><a rel="tag" href="/tag/nav">Navigation tag</a> <span class="byline">By Menu Person</span></nav>
+<article><h1>Ferry saved</h1><div class="article-body"><p>One paragraph.</p><p>Two paragraphs.</p></div>
+<aside class="related"><h2>Related</h2><ul>
+<li><a href="/2026/11/20/another-story-about-the-ferry">Another</a> <span class="byline">By Related Author</span>
+<a rel="tag" href="/tag/related">Related tag</a> <time datetime="2020-01-01T00:00:00Z">old</time></li></ul></aside>
+</article><div class="newsletter-signup"><p>Sign up to our newsletter</p></div></body></html>"""
+    article = extract_article(html.encode(), "https://news.example/2026/11/25/ferry-saved-story", None, generic)
+    assert article is not None
+    assert article.free_text == "One paragraph.\n\nTwo paragraphs."
+    assert article.tags == () and article.authors == ()
+    assert article.published_at != "2020-01-01T00:00:00+00:00"
+    assert [story.title for story in article.similar] == ["Another"]

@@ -67,7 +67,7 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
     container, from_profile = find_container(page, profile, evidence.roles)
     block, similar_starts = find_similar_block(page, url, profile)
     src = Sources(page=page, url=url, profile=profile, node=node, index=id_index(nodes) if node else {},
-                  micro=micro, meta=meta, skip=frozenset(similar_starts))
+                  micro=micro, meta=meta, similar_starts=similar_starts)
     if not _looks_like_article(page, src, container, from_profile):
         return None
     headline, title_source = title(src)

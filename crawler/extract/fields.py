@@ -29,7 +29,7 @@ from crawler.urls import canonical_url
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
 from .dom import css, first_match, first_text, xpath
-from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, node_types, text_value
+from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
 from .text import collapse, element_text
 
 _BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
@@ -66,7 +66,18 @@ class Sources:
     index: dict[str, dict[str, Any]]  # JSON-LD nodes by @id
     micro: dict[str, Any]  # the microdata article item ({} if none)
     meta: dict[str, str]
-    skip: frozenset[HtmlElement]  # similar-stories and chrome blocks: never a source of tags or bylines
+    similar_starts: list[HtmlElement]
+    _skip: set[HtmlElement] | None = None
+
+    @property
+    def skip(self) -> set[HtmlElement]:
+        """Similar-stories blocks and the profile's chrome (navigation, appeals, newsletter boxes):
+        never a source of visible bylines, tags, dates or sections. Found on first use only."""
+        if self._skip is None:
+            self._skip = set(self.similar_starts)
+            for selector in self.profile.chrome.selectors:
+                self._skip.update(css(self.page, selector))
+        return self._skip
 
     def structured(self, prop: str) -> list[tuple[str, Any]]:
         """(source, value) of one schema.org property, JSON-LD first, then microdata."""
@@ -78,9 +89,10 @@ class Sources:
         return found
 
     def outside_blocks(self, elements: list[HtmlElement]) -> list[HtmlElement]:
-        if not self.skip:
+        if not elements:
             return elements
-        return [e for e in elements if not any(a in self.skip for a in (e, *e.iterancestors()))]
+        skip = self.skip
+        return [e for e in elements if not any(a in skip for a in (e, *e.iterancestors()))]
 
 
 def _clean(value: str) -> str:
@@ -346,7 +358,3 @@ def lead_image(src: Sources) -> tuple[str, str]:
             url, caption = image.get("src") or image.get("data-src") or "", collapse(image.get("alt"))
     profile_caption, _ = first_text(src.page, src.profile.selectors.lead_image_caption)
     return (urljoin(src.url, url) if url else ""), profile_caption or caption
-
-
-def is_article_type(node: dict[str, Any]) -> bool:
-    return bool(node_types(node) & ARTICLE_TYPES)

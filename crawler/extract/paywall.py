@@ -108,6 +108,7 @@ _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pia
                               r"|poool|lp_|leaky")
 _CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
 _SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
+_BODY_TEXT = etree.XPath("string(//body)")  # a cheap test before looking for the marker's elements
 _SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
@@ -291,7 +292,9 @@ def collect(page: HtmlElement, url: str, profile: SiteProfile, node: dict[str, A
                 evidence.mark(element, PROFILE, LOCKED)
                 covered.add(element)
     markers = profile.paywall.text_markers
-    if markers:  # one scan of the text for every marker, then which marker each hit holds
+    body_text = _BODY_TEXT(page) if markers else ""
+    if any(text in body_text for _, text in markers):
+        # one scan of the text nodes for every marker, then which marker each hit holds
         for text_node in _marker_xpath(tuple(text for _, text in markers))(page):
             element = text_node.getparent()
             if element is not None and text_node.is_tail:
