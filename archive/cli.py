@@ -3,6 +3,9 @@
 Exit codes: 0 success; 1 the command ran and failed (a crawl that archived nothing or could not write,
 a reindex that hit unreadable files); 2 usage error (bad option, unknown site, invalid profile or
 setting); 3 could not start (the database schema is behind: run `newsarchive db upgrade`).
+
+The exit codes and what every command shares are in `archive.cli_shared`; `query` and `search`
+(`archive.cli_query`) and `show`, `replay` and `export` (`archive.cli_replay`) are registered here.
 """
 
 from __future__ import annotations
@@ -15,64 +18,24 @@ from typing import Any
 
 import click
 
+from archive.cli_query import query, search
+from archive.cli_replay import export, replay, show
+from archive.cli_shared import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Failed,
+    NotStarted,
+    SomePagesFailed,
+    data_dir_option,
+    load_config,
+    log_to_stderr,
+    open_archive,
+    parse_overrides,
+    setting_option,
+)
 from archive.errors import ArchiveError, DatabaseNotMigrated, LockHeld
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_STARTED, EXIT_SOME_PAGES_FAILED = 0, 1, 2, 3, 4
-
 logger = logging.getLogger(__name__)
-
-data_dir_option = click.option(
-    "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Directory holding warcs/ and archive.sqlite3 (default: the ARCHIVE_DATA_DIR setting, ./data).",
-)
-setting_option = click.option(
-    "-s",
-    "--set",
-    "overrides",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy or ARCHIVE_* setting, exactly like `scrapy crawl -s`.",
-)
-
-
-class Failed(click.ClickException):
-    """The command ran and failed: `Error: …` and exit 1."""
-
-    exit_code = EXIT_FAILED
-
-
-class SomePagesFailed(click.ClickException):
-    """The crawl finished, but more pages failed than ARCHIVE_MAX_FAILED_RATIO allows: exit 4."""
-
-    exit_code = EXIT_SOME_PAGES_FAILED
-
-
-class NotStarted(click.ClickException):
-    """The command could not start: `Error: …` and exit 3."""
-
-    exit_code = EXIT_NOT_STARTED
-
-
-def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="-s")
-        overrides[name.strip()] = value
-    return overrides
-
-
-def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = "") -> Any:
-    from crawler.config import ArchiveConfig, ConfigError, crawl_settings
-
-    settings = crawl_settings(data_dir, base_url, overrides)
-    try:
-        return settings, ArchiveConfig.from_settings(settings)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,11 +43,6 @@ def _config(data_dir: Path | None, overrides: dict[str, str], base_url: str = ""
 def cli() -> None:
     """Archive what a non-subscriber can read on a news site: WARC files plus a SQL index."""
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter is not news
-
-
-def _log_to_stderr() -> None:
-    """Logging for commands that do not run Scrapy (a crawl uses Scrapy's own log handler)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()
@@ -107,7 +65,7 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
 
     Example: newsarchive crawl morningstar --data-dir /srv/archive -s CLOSESPIDER_PAGECOUNT=50
     """
-    settings = _parse_overrides(overrides)
+    settings = parse_overrides(overrides)
     site = _profile_ref(site, profile_path, base_url, settings)
     outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
     click.echo(outcome.summary())
@@ -157,7 +115,7 @@ def _crawl(
     from crawler.run import run_crawl
     from crawler.sites import ProfileError
 
-    settings, _ = _config(data_dir, overrides, base_url)
+    settings, _ = load_config(data_dir, overrides, base_url)
     try:
         return run_crawl(site, settings, resume=resume, log_file=log_file)
     except ProfileError as exc:
@@ -203,8 +161,8 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
     from archive.db import prepare_database
     from archive.reindex import reindex as rebuild
 
-    _log_to_stderr()
-    _, config = _config(data_dir, _parse_overrides(overrides))
+    log_to_stderr()
+    _, config = load_config(data_dir, parse_overrides(overrides))
     try:
         prepare_database(config.database_url)
         stats = rebuild(config.warc_dir, config.database_url)
@@ -231,8 +189,8 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
     """
     from archive.db import current_revision, upgrade
 
-    _log_to_stderr()
-    _, config = _config(data_dir, _parse_overrides(overrides))
+    log_to_stderr()
+    _, config = load_config(data_dir, parse_overrides(overrides))
     try:
         upgrade(config.database_url, revision)
     except ArchiveError as exc:
@@ -250,14 +208,9 @@ def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: st
 
     Example: newsarchive runs --data-dir /srv/archive --limit 7
     """
-    from archive.db import require_current
     from archive.runs import list_runs
 
-    _, config = _config(data_dir, _parse_overrides(overrides))
-    try:
-        require_current(config.database_url)
-    except DatabaseNotMigrated as exc:
-        raise NotStarted(str(exc)) from exc
+    config = open_archive(data_dir, overrides)
     columns = ("id", "site", "started_at", "finished_at", "status")
     lines = []
     for run in list_runs(config.database_url, limit, site):
@@ -291,13 +244,8 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-import archive.cli_query  # noqa: E402, F401  (adds `query` and `search`; uses the options above)
-
-from archive.cli_replay import export, replay, show  # noqa: E402  (uses the shared options defined above)
-
-cli.add_command(show)
-cli.add_command(replay)
-cli.add_command(export)
+for command in (query, search, show, replay, export):
+    cli.add_command(command)
 
 
 def main(args: Sequence[str] | None = None) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from archive.cli import Failed, NotStarted, _config, _parse_overrides, cli, data_dir_option, setting_option
+from archive.cli_shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
 from archive.errors import ArchiveError, DatabaseNotMigrated
 
 FORMATS = ("csv", "json", "nl")
@@ -106,7 +106,7 @@ def _rich_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
 
 
 def _database_url(data_dir: Path | None, overrides: tuple[str, ...]) -> str:
-    _, config = _config(data_dir, _parse_overrides(overrides))
+    _, config = load_config(data_dir, parse_overrides(overrides))
     return config.database_url
 
 
@@ -215,8 +215,3 @@ def search(
         for hit in hits
     ]
     echo_rows(columns, rows, output_format)
-
-
-# Registered here, not in cli.py, so that importing either module first works.
-cli.add_command(query)
-cli.add_command(search)

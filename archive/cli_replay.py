@@ -9,32 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import make_url
 
-from archive.cli import Failed, NotStarted, _config, _log_to_stderr, _parse_overrides, data_dir_option, setting_option
-from archive.errors import ArchiveError, DatabaseNotMigrated
+from archive.cli_shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
+from archive.errors import ArchiveError
 
 logger = logging.getLogger(__name__)
-
-
-def _archive(data_dir: Path | None, overrides: tuple[str, ...]) -> Any:
-    """The archive's config, once its index exists and is at the schema this code reads."""
-    from archive.db import require_current
-
-    _, config = _config(data_dir, _parse_overrides(overrides))
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
-        raise Failed(
-            f"no archive index at {url.database}: crawl first, or point --data-dir at an archive"
-        )
-    try:
-        require_current(config.database_url)
-    except DatabaseNotMigrated as exc:
-        raise NotStarted(str(exc)) from exc
-    return config
 
 
 @click.command()
@@ -52,9 +33,10 @@ def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool)
     """
     from archive.show import CaptureReader, describe
 
-    config = _archive(data_dir, overrides)
+    config = open_archive(data_dir, overrides)
     try:
-        capture = CaptureReader(config.database_url, config.warc_dir).show(url)
+        with CaptureReader(config.database_url, config.warc_dir) as reader:
+            capture = reader.show(url)
         if raw:
             body = capture.decoded_body()
         else:
@@ -88,8 +70,8 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
     from archive.frontpage import FrontPage, find_searcher
     from archive.replay import ReplayLayout, make_app, start_server, update_index
 
-    _log_to_stderr()
-    config = _archive(data_dir, overrides)
+    log_to_stderr()
+    config = open_archive(data_dir, overrides)
     layout = ReplayLayout.for_data_dir(config.data_dir, config.warc_dir)
     try:
         click.echo(str(update_index(layout)))
@@ -126,8 +108,8 @@ def export_wacz_command(data_dir: Path | None, overrides: tuple[str, ...], outpu
     """
     from archive.wacz import export_wacz
 
-    _log_to_stderr()
-    config = _archive(data_dir, overrides)
+    log_to_stderr()
+    config = open_archive(data_dir, overrides)
     try:
         summary = export_wacz(config.database_url, config.warc_dir, output)
     except ArchiveError as exc:

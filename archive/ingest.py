@@ -351,18 +351,17 @@ class Ingestor:
             )
         if is_latest:
             self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
-        self._add_version(article.id, capture.id if capture is not None else None, seen_at, values)
+        self._add_version(
+            article.id, capture.id if capture is not None else None, seen_at, values, first=added
+        )
         self.counts.articles += 1
 
     def _add_version(
-        self, article_id: int, capture_id: int | None, seen_at: str, values: dict[str, Any]
+        self, article_id: int, capture_id: int | None, seen_at: str, values: dict[str, Any], *, first: bool
     ) -> None:
         """A history row when this capture differs from the version before it (or is the first)."""
-        previous = self.session.execute(
-            select(*(getattr(ArticleVersion, name) for name in VERSIONED))
-            .where(ArticleVersion.article_id == article_id, ArticleVersion.captured_at <= seen_at)
-            .order_by(ArticleVersion.captured_at.desc(), ArticleVersion.id.desc())
-            .limit(1)
+        previous = None if first else self.session.execute(
+            _VERSION_BEFORE, {"article_id": article_id, "seen_at": seen_at}
         ).one_or_none()
         snapshot = {name: values[name] for name in VERSIONED}
         changed = [name for name in VERSIONED if previous is not None and getattr(previous, name) != snapshot[name]]
@@ -418,6 +417,12 @@ _ARTICLE_BY_URL = (
     select(Article.id, Article.first_seen_at, Article.last_seen_at)
     .where(Article.url == bindparam("url"))
     .with_for_update()
+)
+_VERSION_BEFORE = (
+    select(*(getattr(ArticleVersion, name) for name in VERSIONED))
+    .where(ArticleVersion.article_id == bindparam("article_id"), ArticleVersion.captured_at <= bindparam("seen_at"))
+    .order_by(ArticleVersion.captured_at.desc(), ArticleVersion.id.desc())
+    .limit(1)
 )
 _LINK_CAPTURE_TO_ARTICLE = (
     update(Capture.__table__)

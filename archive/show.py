@@ -4,6 +4,9 @@ The database only says where a capture lives (file, offset, gzip length); everyt
 from the WARC records themselves, each read with one seek and one read. A URL may be the article's
 canonical URL, a variant with tracking parameters, or any URL that was fetched on the way to the
 article (an old address that redirects to it).
+
+A re-crawl that found a page unchanged wrote a `revisit` record, which holds no body: `show` reads
+the full capture the revisit refers to, and reports the latest revisit as the date it was seen again.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, Row, bindparam, func, literal_column, select
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
@@ -54,6 +56,17 @@ class RecordUnreadable(ArchiveError):
 
 
 @dataclass(frozen=True, slots=True)
+class OriginalNotFound(ArchiveError):
+    """A revisit refers to a response record the index does not hold."""
+
+    def __init__(self, revisit_id: str, refers_to: str | None) -> None:
+        super().__init__(
+            f"revisit record {revisit_id} refers to {refers_to or 'no record'}, which is not in the index "
+            "(run `newsarchive reindex` if WARC files were added or moved)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class RecordLocation:
     """Where one record lives: a file inside the WARC directory, and its gzip member."""
 
@@ -73,6 +86,8 @@ class ArchivedCapture:
     body: bytes  # the entity as archived, Content-Encoding still applied
     article: dict[str, Any] | None  # the metadata record's JSON payload
     metadata: RecordLocation | None
+    revisit: RecordLocation | None = None  # the latest revisit of this capture: seen again, unchanged
+    revisit_record: ArcWarcRecord | None = None
 
     @property
     def url(self) -> str:
@@ -84,8 +99,12 @@ class ArchivedCapture:
 
     @property
     def status_line(self) -> str:
-        headers = self.response_record.http_headers
-        return f"{headers.protocol} {headers.statusline}" if headers else ""
+        return _status_line(self.response_record)
+
+    @property
+    def seen_again_at(self) -> str | None:
+        """WARC-Date of the latest revisit record of this capture, if a later crawl found it unchanged."""
+        return self.revisit_record.rec_headers.get_header("WARC-Date") if self.revisit_record else None
 
     def decoded_body(self) -> bytes:
         """The body with its Content-Encoding (gzip, deflate, br) undone: what a browser renders."""
@@ -140,43 +159,115 @@ def _unbrotli(body: bytes) -> bytes:
     return decompressor.decompress(body)
 
 
+# Only the columns `show` needs, as Core statements: compiled once per engine, and no ORM objects.
+_CAPTURE = select(
+    Capture.id,
+    Capture.record_id,
+    Capture.url,
+    Capture.status,
+    Capture.article_id,
+    Capture.warc_file,
+    Capture.offset,
+    Capture.length,
+    Capture.meta_warc_file,
+    Capture.meta_offset,
+    Capture.meta_length,
+    Capture.record_type,
+    Capture.refers_to,
+)
+_CAPTURE_BY_ID = _CAPTURE.where(Capture.id == bindparam("id"))
+_CAPTURE_BY_RECORD_ID = _CAPTURE.where(Capture.record_id == bindparam("record_id"))
+_LATEST_CAPTURE_OF_URL = (
+    _CAPTURE.where(Capture.url == bindparam("url")).order_by(Capture.captured_at.desc()).limit(1)
+)
+# Statistics gathered (ANALYZE, `PRAGMA optimize`) while few captures were revisits describe
+# refers_to as nearly all NULL, and SQLite would then scan every capture; SQLite's likelihood()
+# tells the planner the match is rare, so it keeps to ix_captures_refers_to.
+_LATEST_REVISIT_OF = (
+    _CAPTURE.where(
+        func.likelihood(Capture.refers_to == bindparam("record_id"), literal_column("0.0001")),
+        Capture.record_type == "revisit",
+    )
+    .order_by(Capture.captured_at.desc())
+    .limit(1)
+)
+_ARTICLE_CAPTURE_BY_URL = select(Article.latest_capture_id).where(Article.url == bindparam("url"))
+_ARTICLE_CAPTURE_BY_ID = select(Article.latest_capture_id).where(Article.id == bindparam("id"))
+
+
 class CaptureReader:
-    """Finds captures by URL in the index and reads them from the WARC files."""
+    """Finds captures by URL in the index and reads them from the WARC files.
+
+    The database engine is opened at the first `show` and kept until `close` (or the end of a
+    `with` block), so a reader that shows many captures compiles its statements once.
+    """
 
     def __init__(self, database_url: str, warc_dir: Path) -> None:
         self.database_url = database_url
         self.warc_dir = Path(warc_dir)
+        self._engine: Engine | None = None
+
+    def __enter__(self) -> CaptureReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
     def show(self, url: str) -> ArchivedCapture:
-        """The latest capture of the article at `url` (or of the page, if it is not an article)."""
-        engine = make_engine(self.database_url)
-        try:
-            with Session(engine) as session:
-                capture, redirects = self._resolve(session, url)
-                article = session.get(Article, capture.article_id) if capture.article_id else None
-                if article is not None and article.latest_capture_id:
-                    capture = session.get(Capture, article.latest_capture_id) or capture
-                response = RecordLocation(capture.warc_file, capture.offset, capture.length)
-                metadata = None
-                if capture.meta_warc_file and capture.meta_offset is not None and capture.meta_length:
-                    metadata = RecordLocation(capture.meta_warc_file, capture.meta_offset, capture.meta_length)
-        finally:
-            engine.dispose()
+        """The latest full capture of the article at `url` (or of the page, if it is not an article),
+        with the latest revisit that found it unchanged."""
+        if self._engine is None:
+            self._engine = make_engine(self.database_url)
+        with self._engine.connect() as connection:
+            capture, redirects = self._resolve(connection, url)
+            if capture.article_id is not None:
+                latest_id = connection.execute(_ARTICLE_CAPTURE_BY_ID, {"id": capture.article_id}).scalar()
+                if latest_id:
+                    capture = connection.execute(_CAPTURE_BY_ID, {"id": latest_id}).first() or capture
+            capture = self._original(connection, capture)
+            latest_revisit = connection.execute(_LATEST_REVISIT_OF, {"record_id": capture.record_id}).first()
+        response = RecordLocation(capture.warc_file, capture.offset, capture.length)
+        metadata = None
+        if capture.meta_warc_file and capture.meta_offset is not None and capture.meta_length:
+            metadata = RecordLocation(capture.meta_warc_file, capture.meta_offset, capture.meta_length)
+        revisit = None
+        if latest_revisit is not None:
+            revisit = RecordLocation(latest_revisit.warc_file, latest_revisit.offset, latest_revisit.length)
         record, body = read_record(self.warc_dir, response)
+        revisit_record = read_record(self.warc_dir, revisit)[0] if revisit is not None else None
         payload = None
         if metadata is not None:
-            meta_record, meta_body = read_record(self.warc_dir, metadata)
+            _, meta_body = read_record(self.warc_dir, metadata)
             try:
                 payload = json.loads(meta_body)
             except ValueError as exc:
                 raise RecordUnreadable(self.warc_dir / metadata.warc_file, metadata.offset, f"not JSON: {exc}") from exc
-        return ArchivedCapture(url, tuple(redirects), response, record, body, payload, metadata)
+        return ArchivedCapture(
+            url, tuple(redirects), response, record, body, payload, metadata, revisit, revisit_record
+        )
 
-    def _resolve(self, session: Session, url: str) -> tuple[Capture, list[str]]:
+    @staticmethod
+    def _original(connection: Connection, capture: Row) -> Row:
+        """The full capture a revisit stands for (revisits always refer to a `response` record)."""
+        if capture.record_type != "revisit":
+            return capture
+        original = None
+        if capture.refers_to:
+            original = connection.execute(_CAPTURE_BY_RECORD_ID, {"record_id": capture.refers_to}).first()
+        if original is None or original.record_type == "revisit":
+            raise OriginalNotFound(capture.record_id, capture.refers_to)
+        return original
+
+    def _resolve(self, connection: Connection, url: str) -> tuple[Row, list[str]]:
         redirects: list[str] = []
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            capture = self._lookup(session, current)
+            capture = self._lookup(connection, current)
             if capture is None:
                 break
             if capture.article_id is not None or not _is_redirect(capture.status):
@@ -189,16 +280,15 @@ class CaptureReader:
             current = urljoin(capture.url, location)
         raise CaptureNotFound(url)
 
-    def _lookup(self, session: Session, url: str) -> Capture | None:
+    @staticmethod
+    def _lookup(connection: Connection, url: str) -> Row | None:
         for candidate in _candidates(url):
-            article = session.scalars(select(Article).where(Article.url == candidate)).first()
-            if article is not None and article.latest_capture_id:
-                capture = session.get(Capture, article.latest_capture_id)
+            latest_id = connection.execute(_ARTICLE_CAPTURE_BY_URL, {"url": candidate}).scalar()
+            if latest_id:
+                capture = connection.execute(_CAPTURE_BY_ID, {"id": latest_id}).first()
                 if capture is not None:
                     return capture
-            capture = session.scalars(
-                select(Capture).where(Capture.url == candidate).order_by(Capture.captured_at.desc())
-            ).first()
+            capture = connection.execute(_LATEST_CAPTURE_OF_URL, {"url": candidate}).first()
             if capture is not None:
                 return capture
         return None
@@ -209,6 +299,11 @@ def _candidates(url: str) -> Iterator[str]:
     canonical = canonical_url(url)
     if canonical != url:
         yield canonical
+
+
+def _status_line(record: ArcWarcRecord) -> str:
+    headers = record.http_headers
+    return f"{headers.protocol} {headers.statusline}" if headers else ""
 
 
 def _is_redirect(status: int | None) -> bool:
@@ -227,6 +322,13 @@ def describe(capture: ArchivedCapture) -> str:
         f"Record:       {capture.response_record.rec_headers.get_header('WARC-Record-ID')}",
         f"WARC:         {capture.response.warc_file} @ {capture.response.offset} (+{capture.response.length})",
     ]
+    if capture.revisit_record is not None and capture.revisit is not None:
+        profile = (capture.revisit_record.rec_headers.get_header("WARC-Profile") or "").rsplit("/", 1)[-1]
+        lines += [
+            f"Seen again:   {capture.seen_again_at} (unchanged: {profile or 'revisit'}, "
+            f"{_status_line(capture.revisit_record)})",
+            f"Revisit:      {capture.revisit.warc_file} @ {capture.revisit.offset} (+{capture.revisit.length})",
+        ]
     article = capture.article
     if article is None:
         lines.append("Article:      none (no article metadata record for this capture)")

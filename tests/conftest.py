@@ -6,9 +6,12 @@ process), against the site served from this process on 127.0.0.1.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +53,31 @@ def crawl(data_dir: Path, base_url: str, *extra_settings: str, site: str = "morn
     settings = [arg for name_value in (*LOCAL_SETTINGS, *extra_settings) for arg in ("-s", name_value)]
     done = run_newsarchive("crawl", site, "--data-dir", str(data_dir), "--base-url", base_url, *settings)
     return CrawlResult(data_dir, done.returncode, done.stdout, done.stderr)
+
+
+@contextmanager
+def replay_server(data_dir: Path, log_path: Path) -> Iterator[str]:
+    """`newsarchive replay` on a free port, as a real server process; yields its base URL."""
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [NEWSARCHIVE, "replay", "--data-dir", str(data_dir), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=log, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        url = None
+        while url is None and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if match := re.search(r"Serving the archive at (http://\S+/)", line):
+                url = match.group(1)
+        assert url, f"replay did not start (exit {process.poll()}); see {log_path}"
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="session")

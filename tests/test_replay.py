@@ -14,7 +14,6 @@ import json
 import re
 import shutil
 import subprocess
-import time
 import urllib.request
 import zipfile
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NEWSARCHIVE, REPO, SiteCrawl, run_newsarchive
+from tests.conftest import NEWSARCHIVE, REPO, SiteCrawl, replay_server, run_newsarchive
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
@@ -136,26 +135,8 @@ def replay(crawled: SiteCrawl, tmp_path_factory) -> Iterator[str]:
     """`newsarchive replay` serving a copy of the crawl (replay writes its index under the data dir)."""
     data_dir = tmp_path_factory.mktemp("replay") / "data"
     shutil.copytree(crawled.result.data_dir, data_dir, ignore=shutil.ignore_patterns("locks"))
-    log = (tmp_path_factory.getbasetemp() / "replay.log").open("w")
-    process = subprocess.Popen(
-        [NEWSARCHIVE, "replay", "--data-dir", str(data_dir), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=log, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        url = None
-        while url is None and time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if match := re.search(r"Serving the archive at (http://\S+/)", line):
-                url = match.group(1)
-        assert url, f"replay did not start (exit {process.poll()}); see {log.name}"
+    with replay_server(data_dir, tmp_path_factory.getbasetemp() / "replay.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def fetch(url: str) -> str:

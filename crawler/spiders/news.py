@@ -160,8 +160,8 @@ class NewsSpider(Spider):
 
 # Links a page offers: anchors, rel=next in the head, and its RSS/Atom feeds (discovery for any site).
 _PAGE_LINKS = etree.XPath(
-    "//a/@href | //link[@rel='next']/@href"
-    " | //link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
+    "//a/@href | /html/head/link[@rel='next']/@href"
+    " | /html/head/link[@rel='alternate'][contains(@type, 'rss') or contains(@type, 'atom')]/@href"
 )
 # Links a feed or sitemap offers: <loc> (sitemaps), <link> text (RSS) and <link href> (Atom).
 _FEED_LINKS = etree.XPath(
