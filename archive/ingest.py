@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -149,6 +149,7 @@ class Ingestor:
         self.session = session
         self.counts = IngestCounts()
         self._run_ids: dict[str, int | None] = {}
+        self._fresh_captures: dict[str, _CaptureRow] = {}  # inserted by this ingestor, no article yet
 
     def apply(self, items: Iterable[IngestItem]) -> None:
         """Apply items in order; each item's rows are flushed before the next one is read."""
@@ -168,8 +169,8 @@ class Ingestor:
             raise TypeError(f"cannot ingest {type(item).__name__}")
         self.session.flush()
 
-    def _insert_ignore(self, model: type[Any], key: str, values: dict[str, Any]) -> bool:
-        """INSERT unless a row with the same unique `key` exists; True when a row was added.
+    def _insert_ignore(self, model: type[Any], key: str, values: dict[str, Any]) -> int | None:
+        """INSERT unless a row with the same unique `key` exists; the new row's id, or None.
 
         ON CONFLICT DO NOTHING keeps this safe when several crawler processes share one database.
         """
@@ -177,10 +178,10 @@ class Ingestor:
         if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - not supported yet
             exists = self.session.scalar(select(model.id).where(getattr(model, key) == values[key]))
             if exists is not None:
-                return False
-            return bool(self.session.execute(model.__table__.insert(), values).rowcount)
+                return None
+            return self.session.execute(model.__table__.insert(), values).inserted_primary_key[0]
         statement = _insert_ignoring(dialect, model.__table__, key)
-        return bool(self.session.execute(statement, values).rowcount)
+        return self.session.execute(statement, values).scalar_one_or_none()
 
     def _run(self, run_uuid: str, *, lock: bool = False) -> CrawlRun | None:
         query = select(CrawlRun).where(CrawlRun.run_uuid == run_uuid)
@@ -188,7 +189,7 @@ class Ingestor:
 
     def _run_started(self, item: RunStarted) -> None:
         started_at = utc_iso(item.started_at)
-        added = self._insert_ignore(
+        run_id = self._insert_ignore(
             CrawlRun,
             "run_uuid",
             {
@@ -202,7 +203,8 @@ class Ingestor:
                 "hostname": item.hostname,
             },
         )
-        if added:
+        if run_id is not None:
+            self._run_ids[item.run_uuid] = run_id
             self.counts.runs += 1
             return
         # every WARC file of a run repeats its warcinfo: only fill what an earlier one lacked
@@ -247,7 +249,7 @@ class Ingestor:
                     item.record_id,
                     item.run_uuid,
                 )
-        added = self._insert_ignore(
+        capture_id = self._insert_ignore(
             Capture,
             "record_id",
             {
@@ -268,12 +270,14 @@ class Ingestor:
                 "last_modified": item.last_modified,
             },
         )
-        if added:
-            self.counts.captures += 1
-            if item.refers_to:
-                self._revisited(item)
-        else:
+        if capture_id is None:
             self.counts.unchanged += 1
+            return
+        self.counts.captures += 1
+        if item.refers_to:
+            self._revisited(item)
+        else:  # its article record usually follows within the batch: spare that lookup
+            self._fresh_captures[item.record_id] = _CaptureRow(capture_id, utc_iso(item.captured_at), None, None)
 
     def _revisited(self, item: CaptureRecord) -> None:
         """An unchanged re-capture: the article was seen again, its content stays as it was."""
@@ -300,7 +304,7 @@ class Ingestor:
         values = article_values(item)
         capture = None
         if item.concurrent_to:
-            capture = self.session.execute(
+            capture = self._fresh_captures.pop(item.concurrent_to, None) or self.session.execute(
                 _CAPTURE_BY_RECORD_ID, {"record_id": item.concurrent_to}
             ).one_or_none()
         if capture is None:
@@ -315,7 +319,7 @@ class Ingestor:
             return
         seen_at = capture.captured_at if capture is not None else utc_iso(item.captured_at)
 
-        added = self._insert_ignore(
+        new_id = self._insert_ignore(
             Article,
             "url",
             {
@@ -325,7 +329,12 @@ class Ingestor:
                 "latest_capture_id": capture.id if capture is not None else None,
             },
         )
-        article = self.session.execute(_ARTICLE_BY_URL, {"url": values["url"]}).one()
+        added = new_id is not None
+        article = (
+            _ArticleRow(new_id, seen_at, seen_at)
+            if added
+            else self.session.execute(_ARTICLE_BY_URL, {"url": values["url"]}).one()
+        )
         # timestamps from utc_iso() sort as text; on a tie the record applied first stays
         is_latest = added or seen_at > article.last_seen_at
         if not added:
@@ -403,6 +412,19 @@ class Ingestor:
             )
 
 
+class _CaptureRow(NamedTuple):
+    id: int
+    captured_at: str
+    meta_record_id: str | None
+    article_id: int | None
+
+
+class _ArticleRow(NamedTuple):
+    id: int
+    first_seen_at: str
+    last_seen_at: str
+
+
 # the fields whose change makes a new version of an article
 VERSIONED = ("title", "standfirst", "free_text", "paywalled", "published_at", "updated_at", "word_count")
 
@@ -440,7 +462,7 @@ _LINK_CAPTURE_TO_ARTICLE = (
 @lru_cache(maxsize=16)
 def _insert_ignoring(dialect: str, table: Table, key: str) -> Any:
     module = sqlite if dialect == "sqlite" else postgresql
-    return module.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return module.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
 
 
 def article_values(item: ArticleRecord) -> dict[str, Any]:
