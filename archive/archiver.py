@@ -16,20 +16,19 @@ from datetime import datetime
 from typing import Any
 
 from archive.errors import ArchiveWriteError
-from archive.ingest import ArticleRecord, CaptureRecord, RunFinished
+from archive.ingest import RUN_SCHEMA, ArticleRecord, CaptureRecord, RunFinished
 from archive.warc.records import HttpExchange, warc_date
 from archive.warc.writer import RecordLocation, RollingWarcWriter
 
 logger = logging.getLogger(__name__)
-
-ARTICLE_SCHEMA = "newsarchive/article/1"
-RUN_SCHEMA = "newsarchive/crawl-run/1"
 
 Sink = Callable[[object], None]
 
 
 @dataclass(frozen=True, slots=True)
 class _Metadata:
+    """A queued metadata record (an article, or the end of the run)."""
+
     target_uri: str
     payload: dict[str, Any]
     concurrent_to: str | None
@@ -53,11 +52,13 @@ class Archiver:
         self._thread.start()
 
     def archive_exchange(self, exchange: HttpExchange) -> None:
+        """Queue a response/request record pair; never blocks the caller."""
         self._queue.put(exchange)
 
     def archive_metadata(
         self, target_uri: str, payload: dict[str, Any], concurrent_to: str | None, date: datetime
     ) -> None:
+        """Queue a JSON metadata record; never blocks the caller."""
         self._queue.put(_Metadata(target_uri, payload, concurrent_to, date))
 
     def close(self, timeout: float | None = None) -> None:
@@ -69,6 +70,7 @@ class Archiver:
 
     @property
     def failed(self) -> bool:
+        """Whether a write failed, after which nothing more is written."""
         return self._error is not None
 
     def _run(self) -> None:

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 the command ran and failed (a crawl that archived nothing or could not write,
 a reindex that hit unreadable files); 2 usage error (bad option, unknown site, invalid profile or
-setting); 3 could not start (the database schema is behind: run `newsarchive db upgrade`).
+setting); 3 could not start (the database schema is behind: run `newsarchive db upgrade`; or another
+crawl of the site holds the lock); 4 a crawl finished with more failed pages than ARCHIVE_MAX_FAILED_RATIO.
 
 The exit codes and what every command shares are in `archive.cli_shared`; `query` and `search`
 (`archive.cli_query`) and `show`, `replay` and `export` (`archive.cli_replay`) are registered here.
@@ -34,8 +35,6 @@ from archive.cli_shared import (
     setting_option,
 )
 from archive.errors import ArchiveError, DatabaseNotMigrated, LockHeld
-
-logger = logging.getLogger(__name__)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,7 +6,6 @@ Thin: find the data directory, call `archive.show`, `archive.replay`/`archive.fr
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
@@ -14,8 +13,6 @@ import click
 
 from archive.cli_shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
 from archive.errors import ArchiveError
-
-logger = logging.getLogger(__name__)
 
 
 @click.command()

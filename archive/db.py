@@ -22,11 +22,13 @@ from archive.errors import DatabaseNotMigrated
 logger = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = (
-    "PRAGMA busy_timeout=30000",  # first: even switching to WAL may have to wait for another process
-    "PRAGMA journal_mode=WAL",  # readers (queries, replay) never block the writer
+    "PRAGMA busy_timeout=30000",  # wait for another process's write instead of failing at once
     "PRAGMA foreign_keys=ON",
     "PRAGMA synchronous=NORMAL",  # safe with WAL, and much faster than FULL
 )
+# WAL (readers never block the writer) is a property of the file: set once, when `upgrade` creates
+# or migrates it, not on every connection, where switching modes races other processes' connections.
+SQLITE_JOURNAL_MODE = "PRAGMA journal_mode=WAL"
 
 
 FULLTEXT_TABLE = "articles_fts"
@@ -88,7 +90,13 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database up to `revision`, creating it (and its directory) if needed."""
-    make_engine(url).dispose()  # creates the parent directory of a SQLite file
+    engine = make_engine(url)  # creates the parent directory of a SQLite file
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                connection.exec_driver_sql(SQLITE_JOURNAL_MODE)
+    finally:
+        engine.dispose()
     logger.info("Upgrading %s to %s", display_url(url), revision)
     command.upgrade(alembic_config(url), revision)
 

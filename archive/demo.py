@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
+
+from archive.db import make_engine
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
@@ -25,17 +27,19 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 
 def print_demo_report(database_url: str) -> None:
     """Summarise the archive and run each example query, so a newcomer sees the index work."""
-    engine = create_engine(database_url)
-    with engine.connect() as connection:
-        total, paywalled = connection.execute(
-            text("SELECT COUNT(*), COALESCE(SUM(paywalled), 0) FROM articles")
-        ).one()
-        captures = connection.execute(text("SELECT COUNT(*) FROM captures")).scalar_one()
-        click.echo(f"\nIndex: {total} articles ({paywalled} paywalled), {captures} archived responses.")
-        for title, sql in EXAMPLE_QUERIES:
-            click.echo(f"\n-- {title}\n{sql};")
-            for row in connection.execute(text(sql)):
-                click.echo("   " + " | ".join("" if value is None else str(value) for value in row))
-    engine.dispose()
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            total, paywalled = connection.execute(
+                text("SELECT COUNT(*), COALESCE(SUM(paywalled), 0) FROM articles")
+            ).one()
+            captures = connection.execute(text("SELECT COUNT(*) FROM captures")).scalar_one()
+            click.echo(f"\nIndex: {total} articles ({paywalled} paywalled), {captures} archived responses.")
+            for title, sql in EXAMPLE_QUERIES:
+                click.echo(f"\n-- {title}\n{sql};")
+                for row in connection.execute(text(sql)):
+                    click.echo("   " + " | ".join("" if value is None else str(value) for value in row))
+    finally:
+        engine.dispose()
     database_path = database_url.removeprefix("sqlite:///")
     click.echo(f"\nTry them yourself: sqlite3 {database_path}")

@@ -8,7 +8,6 @@ that decides, and `FrontPage` takes any `Searcher`, so tests and other indexes c
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -22,8 +21,6 @@ from archive.db import make_engine
 from archive.errors import ArchiveError
 from archive.models import Article, Capture
 from archive.replay import COLLECTION, replay_path
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 200
 PAYWALL_FILTERS = {"paywalled": True, "free": False}
@@ -46,6 +43,8 @@ class ArticleEntry:
 
 @dataclass(frozen=True, slots=True)
 class Filters:
+    """The front page's filters, read from its query string; unknown values are dropped."""
+
     section: str = ""
     paywall: str = ""  # "", "paywalled", "free", "unknown"
     words: str = ""
@@ -119,10 +118,9 @@ class FrontPage:
         """The entries matching `filters` (at most `limit`) and how many match in all."""
         paywalled = PAYWALL_FILTERS.get(filters.paywall)
         ranked: list[int] | None = None
-        if filters.words:
-            if self.searcher is not None:
-                ranked = self.searcher(self.database_url, filters.words, filters.section or None,
-                                       paywalled, self.limit)
+        if filters.words and self.searcher is not None:
+            ranked = self.searcher(self.database_url, filters.words, filters.section or None,
+                                   paywalled, self.limit)
         query = self._query(filters, paywalled, ranked)
         with Session(self.engine) as session:
             total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0

@@ -13,10 +13,13 @@ from sqlalchemy import func, select
 
 from archive.db import make_engine
 from archive.models import Article, ArticleLink, Capture
+from archive.warc.records import warc_date
 
 
 @dataclass(frozen=True, slots=True)
 class PreviousCapture:
+    """A URL's latest full capture: what a revisit refers to and a conditional request sends."""
+
     record_id: str
     captured_at: str  # UTC ISO-8601, as stored
     payload_digest: str | None
@@ -32,10 +35,10 @@ class PreviousCapture:
     @property
     def warc_date(self) -> str:
         """The capture time as WARC writes it (WARC-Refers-To-Date needs that form)."""
-        moment = datetime.fromisoformat(self.captured_at)
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return warc_date(datetime.fromisoformat(self.captured_at))
 
     def article_age_days(self, now: datetime) -> float | None:
+        """Days since publication (or first sighting); None when the capture is not an article."""
         stamp = self.article_published_at or self.article_first_seen_at
         if stamp is None:
             return None
@@ -44,6 +47,8 @@ class PreviousCapture:
 
 @dataclass(frozen=True, slots=True)
 class PreviousCrawls:
+    """Everything earlier crawls archived that the next crawl decides by, loaded once."""
+
     by_url: dict[str, PreviousCapture]
     article_urls: frozenset[str]
     # an article's archived Similar-stories links: what a 304 (no body) still leads to

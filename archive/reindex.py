@@ -53,7 +53,7 @@ class ReindexStats:
     captures: int = 0
     articles: int = 0  # article metadata records applied
     runs_finished: int = 0
-    ignored: int = 0  # requests, revisits and metadata of other kinds
+    ignored: int = 0  # requests, and metadata records of other kinds
     invalid: int = 0  # records that could not be indexed (see the log)
     skipped_open: list[str] = field(default_factory=list)  # still being written
     truncated: list[str] = field(default_factory=list)  # read only up to a damaged end
@@ -206,7 +206,7 @@ def _needs_content(record: ArcWarcRecord) -> bool:
 def _record_items(
     record: ArcWarcRecord, content: bytes, location: tuple[int, int], context: _FileContext
 ) -> list[IngestItem]:
-    """The items one WARC record stands for (none for requests, revisits and the like)."""
+    """The items one WARC record stands for (none for requests and the like)."""
     headers = record.rec_headers
     record_id = headers.get_header("WARC-Record-ID")
     offset, length = location

@@ -27,6 +27,7 @@ from typing import Any
 from archive.errors import ArchiveError, WarcDirectoryNotFound
 
 logger = logging.getLogger(__name__)
+access_logger = logging.getLogger("archive.replay.access")
 
 COLLECTION = "newsarchive"
 INDEX_SUFFIX = ".cdxj"
@@ -202,4 +203,4 @@ class _AccessLog:
 
     def write(self, line: str) -> None:
         if line.strip():
-            logging.getLogger("archive.replay.access").info("%s", line.rstrip())
+            access_logger.info("%s", line.rstrip())

@@ -13,6 +13,8 @@ from archive.models import CrawlRun
 
 @dataclass(frozen=True, slots=True)
 class RunSummary:
+    """One row of `newsarchive runs`: a crawl run and its stats."""
+
     id: int
     site: str
     started_at: str
@@ -36,6 +38,7 @@ class RunSummary:
 
 
 def list_runs(database_url: str, limit: int = 20, site: str | None = None) -> list[RunSummary]:
+    """The latest `limit` runs, newest first, optionally of one site only."""
     engine = make_engine(database_url)
     try:
         query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)

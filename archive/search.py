@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from archive.db import FULLTEXT_TABLE, display_url, head_revision
 from archive.errors import DatabaseNotMigrated, QueryError
+from archive.ingest import utc_iso
 from archive.query import readonly_sqlite, sqlite_path
 
 # bm25 weights of title, standfirst, free_text: a word in the headline says most about the article
@@ -126,9 +127,7 @@ def search(
 def _bound(moment: date | datetime) -> str:
     """A date or time as the text `published_at` holds, so they compare as text."""
     if isinstance(moment, datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(UTC).isoformat()
+        return utc_iso(moment)  # the normalisation every stored timestamp went through
     return moment.isoformat()
 
 

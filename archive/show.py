@@ -55,7 +55,6 @@ class RecordUnreadable(ArchiveError):
         )
 
 
-@dataclass(frozen=True, slots=True)
 class OriginalNotFound(ArchiveError):
     """A revisit refers to a response record the index does not hold."""
 

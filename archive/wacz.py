@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import wacz.main
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,6 +51,8 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class WaczSummary:
+    """What `export_wacz` wrote; its str() is the command's output line."""
+
     path: Path
     warc_files: int
     pages: int

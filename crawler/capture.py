@@ -15,8 +15,8 @@ import shutil
 import socket
 import uuid
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import version
 from http import HTTPStatus
+from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ import scrapy
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 from scrapy.utils.defer import deferred_from_coro
 
 from archive.archiver import RUN_SCHEMA, Archiver
@@ -65,6 +65,9 @@ class WarcCaptureExtension:
         self.lock = lock
         self.previous = previous
         self.stats = crawler.stats
+        # read once, here: the warcinfo record states both
+        self.user_agent: str = crawler.settings.get("USER_AGENT", "")
+        self.obeys_robots = crawler.settings.getbool("ROBOTSTXT_OBEY")
         self.run_uuid = str(uuid.uuid4())
         self.started_at = datetime.now(timezone.utc)
         self.archiver: Archiver | None = None
@@ -113,8 +116,7 @@ class WarcCaptureExtension:
 
     def _open(self, spider: Spider) -> None:
         site = getattr(spider, "site_name", spider.name)
-        user_agent = self.crawler.settings.get("USER_AGENT", "")
-        warcinfo = self._warcinfo_fields(site, user_agent)
+        warcinfo = self._warcinfo_fields(site)
         if self.config.db_enabled:
             self.database = DatabaseWriter(self.config.database_url, batch_size=self.config.db_batch_size)
             self.database.submit(RunStarted.from_warcinfo(warcinfo))  # as reindex will read it back
@@ -144,11 +146,7 @@ class WarcCaptureExtension:
             protocol=response.protocol or "HTTP/1.1",
             status=response.status,
             reason=_reason_phrase(response.status),
-            response_headers=[
-                (bytes(name), bytes(value))
-                for name, values in response.headers.items()
-                for value in values
-            ],
+            response_headers=_header_pairs(response.headers),
             body=response.body,
             started_at=started_at,
             ip_address=str(response.ip_address) if response.ip_address else None,
@@ -248,7 +246,7 @@ class WarcCaptureExtension:
         stats["finish_reason"] = reason
         return stats
 
-    def _warcinfo_fields(self, site: str, user_agent: str) -> dict[str, str]:
+    def _warcinfo_fields(self, site: str) -> dict[str, str]:
         return {
             "software": f"newsarchive/{__version__} (Scrapy {scrapy.__version__}, warcio {version('warcio')})",
             "format": "WARC File Format 1.1",
@@ -257,8 +255,8 @@ class WarcCaptureExtension:
             "hostname": socket.gethostname(),
             "python": platform.python_version(),
             "pid": str(os.getpid()),
-            "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
-            "http-header-user-agent": user_agent,
+            "robots": "obey" if self.obeys_robots else "ignore",
+            "http-header-user-agent": self.user_agent,
             "crawl-run-id": self.run_uuid,
             "warc-prefix": self.config.warc_prefix,
             "site": site,
@@ -281,10 +279,15 @@ def _discard(_: object) -> None:
 
 def _request_headers_as_sent(request: Request) -> list[tuple[bytes, bytes]]:
     # Twisted writes the Host header itself; the archived request should show it too.
-    headers = [(bytes(name), bytes(value)) for name, values in request.headers.items() for value in values]
+    headers = _header_pairs(request.headers)
     if not any(name.lower() == b"host" for name, _ in headers):
         headers.insert(0, (b"Host", urlsplit(request.url).netloc.encode("ascii")))
     return headers
+
+
+def _header_pairs(headers: Headers) -> list[tuple[bytes, bytes]]:
+    """Every (name, value) as bytes, a repeated header (Set-Cookie) once per value."""
+    return [(bytes(name), bytes(value)) for name, values in headers.items() for value in values]
 
 
 def _reason_phrase(status: int) -> str:

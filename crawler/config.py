@@ -19,6 +19,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
+    """One `ARCHIVE_*` setting: its name, default and the help the README repeats."""
+
     name: str
     default: Any
     help: str
@@ -99,11 +101,11 @@ class ArchiveConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
-        data_dir = Path(settings.get("ARCHIVE_DATA_DIR") or "data")
-        digest = settings.get("ARCHIVE_WARC_DIGEST", "sha1")
+        data_dir = Path(settings.get("ARCHIVE_DATA_DIR") or default_of("ARCHIVE_DATA_DIR"))
+        digest = settings.get("ARCHIVE_WARC_DIGEST") or default_of("ARCHIVE_WARC_DIGEST")
         if digest not in ("sha1", "sha256"):
             raise ConfigError(f"ARCHIVE_WARC_DIGEST must be sha1 or sha256, not {digest!r}")
-        level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", 6)
+        level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", default_of("ARCHIVE_WARC_GZIP_LEVEL"))
         if not 1 <= level <= 9:
             raise ConfigError(f"ARCHIVE_WARC_GZIP_LEVEL must be between 1 and 9, not {level}")
         max_size = settings.getint("ARCHIVE_WARC_MAX_SIZE")
@@ -118,7 +120,7 @@ class ArchiveConfig:
             warc_dir=Path(settings.get("ARCHIVE_WARC_DIR") or data_dir / "warcs"),
             warc_enabled=settings.getbool("ARCHIVE_WARC_ENABLED"),
             db_enabled=settings.getbool("ARCHIVE_DB_ENABLED"),
-            warc_prefix=settings.get("ARCHIVE_WARC_PREFIX") or "newsarchive",
+            warc_prefix=settings.get("ARCHIVE_WARC_PREFIX") or default_of("ARCHIVE_WARC_PREFIX"),
             warc_max_size=max_size,
             warc_digest=digest,
             warc_gzip_level=level,

@@ -26,10 +26,10 @@ ARCHIVED_LINKS_META = "archived_similar_links"  # followed on a 304, which has n
 class IncrementalMiddleware:
     """Conditional requests for archived articles; no request at all for old archived articles."""
 
-    def __init__(self, crawler: Crawler, config: ArchiveConfig) -> None:
+    def __init__(self, crawler: Crawler, config: ArchiveConfig, previous: PreviousCrawls) -> None:
         self.crawler = crawler
         self.config = config
-        self._previous: PreviousCrawls | None = None
+        self.previous = previous
         self._now = datetime.now(timezone.utc)
 
     @classmethod
@@ -37,14 +37,11 @@ class IncrementalMiddleware:
         config = ArchiveConfig.from_settings(crawler.settings)
         if not (config.incremental and config.db_enabled and config.warc_enabled):
             raise NotConfigured("incremental re-crawls need ARCHIVE_INCREMENTAL and the index")
-        return cls(crawler, config)
-
-    @property
-    def previous(self) -> PreviousCrawls:
-        if self._previous is None:  # once, on the first request: the schema is checked by then
-            self._previous = load_previous_crawls(self.config.database_url)
-            logger.info("Incremental crawl: %d URLs archived before", len(self._previous.by_url))
-        return self._previous
+        # Loaded here, before any request, not on the reactor thread during the crawl. Downloader
+        # middlewares are built after extensions, so the capture extension has checked the schema.
+        previous = load_previous_crawls(config.database_url)
+        logger.info("Incremental crawl: %d URLs archived before", len(previous.by_url))
+        return cls(crawler, config, previous)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         previous = self.previous.by_url.get(request.url)

@@ -14,8 +14,6 @@ from crawler.config import ArchiveConfig, job_dir_for
 from crawler.sites import load_profile
 from crawler.spiders.news import NewsSpider
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass(frozen=True, slots=True)
 class CrawlOutcome:
@@ -55,6 +53,7 @@ class CrawlOutcome:
         )
 
     def summary(self) -> str:
+        """One line for the operator (and cron mail): what was archived, and where."""
         stats = self.stats
         articles = stats.get("archive/articles", 0)
         paywalled = stats.get("archive/articles/paywalled", 0)

@@ -61,6 +61,7 @@ def test_upgrade_by_url_creates_the_directory_from_any_working_directory(
 
 
 def test_engine_sets_sqlite_pragmas(url: str) -> None:
+    db.upgrade(url)  # WAL belongs to the file, set when it is created or migrated
     engine = db.make_engine(url)
     with engine.connect() as connection:
         pragmas = {

@@ -17,7 +17,6 @@ import subprocess
 import urllib.request
 import zipfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator

@@ -277,20 +277,14 @@ def collect(page: HtmlElement, url: str, profile: SiteProfile, node: dict[str, A
     """Every paywall signal on the page and the role (locked text, wall message) of each element."""
     evidence = Evidence()
     covered: set[HtmlElement] = set()
-    for selector in profile.paywall.selectors:
-        found = css(page, selector)
-        if found:
-            evidence.add(evidence.wall, f"css:{selector}")
-            for element in found:
-                evidence.mark(element, PROFILE, LOCKED)
-                covered.add(element)
-    for selector in profile.paywall.locked_selectors:
-        found = css(page, selector)
-        if found:
-            evidence.add(evidence.wall, f"css-locked:{selector}")
-            for element in found:
-                evidence.mark(element, PROFILE, LOCKED)
-                covered.add(element)
+    for label, selectors in (("css", profile.paywall.selectors), ("css-locked", profile.paywall.locked_selectors)):
+        for selector in selectors:
+            found = css(page, selector)
+            if found:
+                evidence.add(evidence.wall, f"{label}:{selector}")
+                for element in found:
+                    evidence.mark(element, PROFILE, LOCKED)
+                    covered.add(element)
     markers = profile.paywall.text_markers
     body_text = _BODY_TEXT(page) if markers else ""
     if any(text in body_text for _, text in markers):

@@ -37,7 +37,7 @@ class NewsSpider(Spider):
     name = "news"
     profile_name: ClassVar[str] = ""
     # 304: an archived article that has not changed since (a revisit record holds it)
-    handle_httpstatus_list: ClassVar[list[int]] = [304]
+    handle_httpstatus_list: ClassVar[tuple[int, ...]] = (304,)  # a tuple: class state is never mutated
 
     def __init__(self, *args: Any, profile: SiteProfile, base_url: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -62,8 +62,7 @@ class NewsSpider(Spider):
             raise ValueError("the news spider needs a site profile: -a profile=NAME_OR_PATH")
         kwargs.setdefault("base_url", settings.get("ARCHIVE_BASE_URL") or "")
         profile = load_profile(profile_ref)
-        spider = super().from_crawler(crawler, *args, profile=profile, **kwargs)
-        return spider
+        return super().from_crawler(crawler, *args, profile=profile, **kwargs)
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.profile.start_urls(self.base_url):
@@ -153,7 +152,7 @@ class NewsSpider(Spider):
             return _first_page_unnumbered(url, profile.pagination_param)
         if profile.is_article_url(url) or profile.is_followable_url(url):
             return url
-        if profile.follow_all and not profile.is_denied_url(url) and not parts.path.lower().endswith(_STATIC):
+        if profile.follow_all and not profile.is_denied_url(url) and not parts.path.lower().endswith(_STATIC_FILE_SUFFIXES):
             return url
         return None
 
@@ -168,9 +167,11 @@ _FEED_LINKS = etree.XPath(
     "//*[local-name()='loc']/text() | //*[local-name()='item']/*[local-name()='link']/text()"
     " | //*[local-name()='entry']/*[local-name()='link']/@href"
 )
-_STATIC = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".json", ".pdf", ".zip",
-           ".gz", ".mp3", ".mp4", ".m4a", ".mov", ".avi", ".webm", ".woff", ".woff2", ".ttf", ".eot", ".doc",
-           ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".epub")
+_STATIC_FILE_SUFFIXES = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".ico", ".css", ".js", ".json", ".pdf", ".zip", ".gz",
+    ".mp3", ".mp4", ".m4a", ".mov", ".avi", ".webm", ".woff", ".woff2", ".ttf", ".eot", ".doc", ".docx",
+    ".xls", ".xlsx", ".ppt", ".pptx", ".epub",
+)
 
 
 def _same_site(base_url: str) -> list[str]:
@@ -184,7 +185,7 @@ def _same_site(base_url: str) -> list[str]:
 def _first_page_unnumbered(url: str, param: str) -> str:
     """Drupal pagers link the first page as `?page=0`; it is the bare listing, fetched once."""
     parts = urlsplit(url)
-    query = [(name, value) for name, value in parse_qsl(parts.query, keep_blank_values=True)]
+    query = parse_qsl(parts.query, keep_blank_values=True)
     if (param, "0") not in query:
         return url
     remaining = [(name, value) for name, value in query if (name, value) != (param, "0")]
