@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SITE ?= morningstar
 DATA_DIR ?= data
 
-.PHONY: setup crawl demo test benchmark clean
+.PHONY: setup crawl demo test browser benchmark clean
 
 $(BIN)/newsarchive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +22,15 @@ crawl: setup
 demo: $(BIN)/newsarchive
 	$(BIN)/newsarchive demo
 
-test: $(BIN)/newsarchive
+# the replay test drives a real headless browser: Debian's chromium (needs root to install)
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: $(BIN)/newsarchive browser
 	$(BIN)/python -m pytest -q
 
 benchmark: $(BIN)/newsarchive
-	$(BIN)/python benchmarks/crawl.py
+	$(BIN)/python benchmarks/crawl.py --articles 2000 --repeat 2
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info
