@@ -15,7 +15,8 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from archive.history import PreviousCrawls, load_previous_crawls
+from archive.history import PreviousCrawls
+from crawler.capture import WarcCaptureExtension
 from crawler.config import ArchiveConfig
 
 logger = logging.getLogger(__name__)
@@ -37,11 +38,15 @@ class IncrementalMiddleware:
         config = ArchiveConfig.from_settings(crawler.settings)
         if not (config.incremental and config.db_enabled and config.warc_enabled):
             raise NotConfigured("incremental re-crawls need ARCHIVE_INCREMENTAL and the index")
-        # Loaded here, before any request, not on the reactor thread during the crawl. Downloader
-        # middlewares are built after extensions, so the capture extension has checked the schema.
-        previous = load_previous_crawls(config.database_url)
-        logger.info("Incremental crawl: %d URLs archived before", len(previous.by_url))
-        return cls(crawler, config, previous)
+        # Downloader middlewares are built after extensions: the capture extension has checked the
+        # schema and loaded what earlier crawls archived, before any request. One load serves both.
+        capture = next(
+            (ext for ext in crawler.extensions.middlewares if isinstance(ext, WarcCaptureExtension)), None
+        )
+        if capture is None:
+            raise NotConfigured("incremental re-crawls need the capture extension")
+        logger.info("Incremental crawl: %d URLs archived before", len(capture.previous.by_url))
+        return cls(crawler, config, capture.previous)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         previous = self.previous.by_url.get(request.url)
