@@ -14,8 +14,9 @@ from lxml.html import HtmlElement
 from crawler.sites import SiteProfile
 
 from .article import PaywallMarker
+from .budget import Budget
 from .content import Block, article_blocks, main_box, read_blocks
-from .dom import css, xpath
+from .dom import by_selector, css, css_any, xpath
 from .paywall import LOCKED, MESSAGE, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
@@ -47,7 +48,7 @@ class Container:
         return self.roots[0] if self.roots else None
 
 
-def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
+def find_container(page: HtmlElement, profile: SiteProfile, budget: Budget | None = None) -> Container:
     """The profile's body elements holding paragraphs, else the block reader's main box.
 
     The body selectors of a profile that reads any site (`urls.articles_by_markup`) are only a hint:
@@ -55,8 +56,7 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
     one of several sibling blocks, or a teaser), the reader's box wins."""
     empty: list[HtmlElement] = []
     chosen: list[HtmlElement] = []
-    for selector in profile.selectors.body:
-        found = css(page, selector)
+    for _selector, found in by_selector(page, profile.selectors.body):
         # outermost matches only: a body selector may match nested elements too
         found_set = set(found)
         outer = [e for e in found if not any(a in found_set for a in e.iterancestors())]
@@ -68,7 +68,7 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
         return Container(tuple(chosen), True)
     if empty and not chosen:  # the body element is there but holds no text: a hard paywall
         return Container(tuple(empty[:1]), True)
-    reading = read_blocks(page)
+    reading = read_blocks(page, budget=budget)
     box = main_box(reading)
     if box is None:
         return Container(tuple(chosen), bool(chosen))
@@ -89,7 +89,7 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
 def _chrome(profile: SiteProfile, container: HtmlElement) -> set[HtmlElement]:
     """Chrome inside the body element (only there can it leak into the text): elements matching
     chrome selectors, plus the box around each chrome text, never the body element itself."""
-    excluded = {found for selector in profile.chrome.selectors for found in css(container, selector)}
+    excluded = set(css_any(container, profile.chrome.selectors))
     excluded.discard(container)
     for marker in profile.chrome.texts:
         for found in xpath(container, _SCOPED_TEXT_XPATH, marker=marker):

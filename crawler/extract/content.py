@@ -8,16 +8,20 @@ element's score is the sum over the blocks under it, so the element with the hig
 tightest box holding the article's prose: the one parent of a body split over sibling blocks, not
 one of them, and not the whole page with its menus. The article is that element's readable blocks.
 
-Everything is read in the same walk (no XPath or CSS scan per candidate), recursion is bounded by
-the tree depth lxml allows, and no regular expression sees more than one class attribute.
+Everything is read in the same walk (no XPath or CSS scan per candidate); recursion stops at
+`MAX_DEPTH` levels, and no regular expression sees more than one class attribute.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml.html import HtmlElement
+
+from .budget import Budget
+from .text import element_text
 
 # Elements whose text is never article text, with everything inside them.
 _SKIP = frozenset({
@@ -35,6 +39,7 @@ _BLOCK = frozenset({
     "address", "details", "summary", "hr", "fieldset", "hgroup", "form", "header", "footer", "aside",
 })
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_ALL_HEADINGS = _HEADINGS | {"h1"}
 _PROSE = frozenset({"p", "div", "blockquote", "pre", "td", "dd", "section", "article", "li", "center", "main"})
 # class / id words of boxes that hold no article text (whole words of the attribute, split on - and _)
 _CHROME_WORDS = frozenset({
@@ -54,6 +59,7 @@ _CHROME_WORDS = frozenset({
 # so matching is linear
 _WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _HIDDEN_STYLE = ("display:none", "visibility:hidden")
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"})
 
 PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
 LINK_HEAVY = 0.4  # a block with this share of its words in links is a link list
@@ -62,6 +68,8 @@ LINKS_WEIGHT = 1.5  # link lists cost more than prose gains: the box stays tight
 CHROME_WEIGHT = 0.3
 SCRAP_WEIGHT = 0.5
 COST_CAP = 150
+MAX_DEPTH = 400  # below Python's recursion limit; lxml builds trees up to ~2,000 levels deep
+CHECK_MASK = 1023  # look at the clock every 1,024 elements
 CHROME_SHARE = 0.5  # a chrome-named box holding more of the prose than this wraps the article
 
 
@@ -107,30 +115,40 @@ class Reading:
     scores: dict[HtmlElement, float] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8192)
+def _chrome_name(value: str) -> bool:
+    """Whether a class or id value holds a chrome word (cached: pages repeat their class names)."""
+    return len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value))
+
+
 def _is_chrome_box(element: HtmlElement, tag: str) -> bool:
     if tag in _CHROME_TAGS:
         return True
-    role = element.get("role")
-    if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"):
+    get = element.get
+    role = get("role")
+    if role is not None and role in _CHROME_ROLES:
         return True
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+    if get("hidden") is not None or get("aria-hidden") == "true":
         return True
-    style = element.get("style")
+    style = get("style")
     if style and any(rule in style.replace(" ", "").lower() for rule in _HIDDEN_STYLE):
         return True
     if tag in _ARTICLE_TAGS:  # WordPress names its <article> "post author-jane category-promo …"
         return False
-    for value in (element.get("class"), element.get("id")):
-        if value and len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value)):
-            return True
-    return False
+    names = get("class")
+    if names and _chrome_name(names):
+        return True
+    ident = get("id")
+    return bool(ident) and _chrome_name(ident)
 
 
 class _Walker:
     """One depth-first walk: blocks in reading order, the block range of each element."""
 
-    def __init__(self, skip: frozenset[HtmlElement] | set[HtmlElement]) -> None:
+    def __init__(self, skip: frozenset[HtmlElement] | set[HtmlElement], budget: Budget | None) -> None:
         self.reading = Reading()
+        self.budget = budget
+        self.seen = 0
         self.skip = skip
         self.parts: list[str] = []
         self.link_parts: list[str] = []
@@ -149,36 +167,48 @@ class _Walker:
         if text:
             self.reading.blocks.append(Block(self.owner, self.owner_tag, text, len(text), len(links), self.heading))
 
-    def walk(self, element: HtmlElement, in_link: bool) -> None:
+    def walk(self, element: HtmlElement, in_link: bool, depth: int) -> None:
         tag = element.tag
         if not isinstance(tag, str):  # comments, processing instructions
             return
-        tag = tag.lower()
-        if tag in _SKIP or element in self.skip:
+        self.seen += 1
+        if not self.seen & CHECK_MASK and self.budget is not None:
+            self.budget.check("reading the page's blocks")
+        if depth > MAX_DEPTH:  # hostile nesting: the rest is one run of text, read without recursion
+            self.parts.append(" " + element_text(element) + " ")
+            return
+        if tag in _SKIP or (self.skip and element in self.skip):
             return
         is_block = tag in _BLOCK
-        chrome_box = tag not in ("body", "html") and _is_chrome_box(element, tag)
+        chrome_box = tag not in _ARTICLE_TAGS and (tag in _CHROME_TAGS or (
+            len(element.attrib) > 0 and _is_chrome_box(element, tag)))
         saved = None
         if is_block or chrome_box:
-            self.flush()
+            if self.parts:
+                self.flush()
             saved = (self.owner, self.owner_tag, self.heading)
             if is_block:
                 self.owner, self.owner_tag = element, tag
-            self.heading = self.heading or tag in _HEADINGS or tag == "h1"
+            if tag in _ALL_HEADINGS:
+                self.heading = True
         start = len(self.reading.blocks)
         link = in_link or tag == "a"
-        if element.text:
-            self.parts.append(element.text)
+        text = element.text
+        if text:
+            self.parts.append(text)
             if link:
-                self.link_parts.append(element.text)
-        for child in element:
-            self.walk(child, link)
-            if child.tail:
-                self.parts.append(child.tail)
-                if link:
-                    self.link_parts.append(child.tail)
+                self.link_parts.append(text)
+        if len(element):
+            for child in element:
+                self.walk(child, link, depth + 1)
+                tail = child.tail
+                if tail:
+                    self.parts.append(tail)
+                    if link:
+                        self.link_parts.append(tail)
         if saved is not None:
-            self.flush()
+            if self.parts:
+                self.flush()
             self.owner, self.owner_tag, self.heading = saved
             span = (start, len(self.reading.blocks))
             if is_block:
@@ -203,11 +233,11 @@ def _value(block: Block) -> float:
     return -SCRAP_WEIGHT * size
 
 
-def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None) -> Reading:
+def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget: Budget | None = None) -> Reading:
     """The page's text blocks and box scores (see the module docstring); `skip`: elements to leave out."""
-    walker = _Walker(skip or set())
+    walker = _Walker(skip or set(), budget)
     body = page.find("body") if page.tag == "html" else page
-    walker.walk(body if body is not None else page, False)
+    walker.walk(body if body is not None else page, False, 0)
     walker.flush()
     reading = walker.reading
     blocks = reading.blocks

@@ -28,7 +28,7 @@ from crawler.urls import canonical_url
 
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
-from .dom import css, first_match, first_text, xpath
+from .dom import css, css_any, first_match, first_text, xpath
 from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
 from .text import collapse, element_text
 
@@ -75,8 +75,7 @@ class Sources:
         never a source of visible bylines, tags, dates or sections. Found on first use only."""
         if self._skip is None:
             self._skip = set(self.similar_starts)
-            for selector in self.profile.chrome.selectors:
-                self._skip.update(css(self.page, selector))
+            self._skip.update(css_any(self.page, self.profile.chrome.selectors))
         return self._skip
 
     def structured(self, prop: str) -> list[tuple[str, Any]]:

@@ -81,7 +81,8 @@ _GENERIC_MESSAGE_WORDS = 40  # a generic box with fewer words is the paywall's m
 _STYLE = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ ', 'abcdefghijklmnopqrstuvwxyz')"  # lower case, no spaces
 _HIDDEN_XPATH = (f".//*[@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')]"
                  "[.//p or self::p]")
-_HIDING_RULE = re.compile(r"([^{}]+)\{[^{}]*(?:display\s*:\s*none|visibility\s*:\s*hidden)[^{}]*\}", re.IGNORECASE)
+_NAMES_UNDER = etree.XPath("descendant-or-self::*/@class | descendant-or-self::*/@id", smart_strings=False)
+_NAME_OF = re.compile(r"[.#]([A-Za-z0-9_-]+)")
 _SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*(?:[.#][A-Za-z0-9_-]+)+$")
 _NOT = re.compile(r"\bNOT\b", re.IGNORECASE)
 
@@ -340,16 +341,36 @@ def decide(evidence: Evidence, profile: SiteProfile) -> Verdict:
                    signals=tuple(against), free_signals=tuple(free))
 
 
+def _hiding_selectors(sheet: str) -> list[str]:
+    """Simple selectors of the stylesheet's rules that hide what they match, read rule by rule with
+    str.split (linear in the sheet's size; a regular expression over a 500 KB inline sheet is not)."""
+    found: list[str] = []
+    for rule in sheet.split("}"):
+        head, brace, declarations = rule.rpartition("{")
+        if not brace:
+            continue
+        compact = declarations.replace(" ", "").replace("\n", "").replace("\t", "").lower()
+        if "display:none" not in compact and "visibility:hidden" not in compact:
+            continue
+        for selector in head.rsplit("{", 1)[-1].split(","):  # "@media … {" prefixes dropped
+            selector = selector.strip()
+            if selector and len(selector) < 200 and _SIMPLE_SELECTOR.match(selector):
+                found.append(selector)
+    return found
+
+
 def mark_hidden(evidence: Evidence, page: HtmlElement, root: HtmlElement) -> None:
     """Blocks of the body hidden by CSS (inline style, `hidden`, a <style> rule with a simple
-    selector): on a paywalled page, that is locked text shipped in the HTML."""
+    selector): on a paywalled page, that is locked text shipped in the HTML. Only selectors naming
+    a class or id that the body uses are tried."""
     for found in xpath(root, _HIDDEN_XPATH):
         evidence.mark(found, HIDDEN, LOCKED)
+    names = set(" ".join(_NAMES_UNDER(root)).split())
     for sheet in xpath(page, "//style/text()"):
-        for match in _HIDING_RULE.finditer(sheet):
-            for selector in match.group(1).split(","):
-                selector = selector.strip()
-                if _SIMPLE_SELECTOR.match(selector):
-                    for found in _safe_css(root, selector):
-                        if found.tag == "p" or xpath(found, "boolean(.//p)"):
-                            evidence.mark(found, HIDDEN, LOCKED)
+        for selector in _hiding_selectors(sheet):
+            needed = _NAME_OF.findall(selector)
+            if not needed or not all(name in names for name in needed):
+                continue
+            for found in _safe_css(root, selector):
+                if found.tag == "p" or xpath(found, "boolean(.//p)"):
+                    evidence.mark(found, HIDDEN, LOCKED)
