@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from archive.cli_extract import extract
 from archive.cli_query import query, search
 from archive.cli_replay import export, replay, show
 from archive.cli_shared import (
@@ -243,7 +244,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, export):
+for command in (query, search, show, replay, export, extract):
     cli.add_command(command)
 
 

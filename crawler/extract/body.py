@@ -17,7 +17,7 @@ from .article import PaywallMarker
 from .budget import Budget
 from .content import Block, article_blocks, main_box, read_blocks
 from .dom import by_selector, css, css_any, xpath
-from .paywall import LOCKED, MESSAGE, Evidence, decide, mark_hidden
+from .paywall import DECLARED, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
@@ -173,6 +173,27 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
     return stopped
 
 
+def _locked_elsewhere(evidence: Evidence, roots: tuple[HtmlElement, ...]) -> list[str]:
+    """Paragraphs of declared or generic locked blocks outside the body elements (a hasPart block
+    beside the free part, a paywall box holding the rest of the story): text in the HTML is counted
+    as free or as locked, never as neither."""
+    inside_roots = set(roots)
+    around_roots = {node for root in roots for node in root.iterancestors()}
+    counted: set[HtmlElement] = set()
+    texts: list[str] = []
+    outer_first = sorted(evidence.roles.items(), key=lambda item: sum(1 for _ in item[0].iterancestors()))
+    for element, (tier, role) in outer_first:
+        if role != LOCKED or tier not in (DECLARED, WEAK) or element in around_roots:
+            continue
+        if any(node in inside_roots or node in counted for node in (element, *element.iterancestors())):
+            continue
+        counted.add(element)
+        paragraphs = [text for text in (element_text(p) for p in element.iter("p")) if text]
+        whole = element_text(element) if not paragraphs else ""
+        texts.extend(paragraphs or ([whole] if whole else []))
+    return texts
+
+
 def extract_body(
     page: HtmlElement,
     profile: SiteProfile,
@@ -195,11 +216,15 @@ def extract_body(
         roles = {e: r for e, r in evidence.roles.items() if e not in protected}
         similar = {e for e in similar_starts if e not in protected}
         stops: set[HtmlElement] = set(roles) if verdict.paywalled else set()
+        if verdict.paywalled and any(evidence.roles.get(e) == (DECLARED, LOCKED) for e in protected):
+            stops.add(root)  # the publisher declares the whole body locked: none of it is free
         if container.from_profile:
             stops.update(similar)
             similar = set()
         if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked):
             break
+    if verdict.paywalled:
+        locked.extend(_locked_elsewhere(evidence, container.roots))
 
     kind = None
     if verdict.paywalled:

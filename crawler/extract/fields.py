@@ -30,11 +30,10 @@ from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
 from .dom import css, css_any, first_match, first_text, xpath
 from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
+from .names import clean_people, strip_site_name, without_kicker, words_shared
 from .text import collapse, element_text
 
-_BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
-_NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*&\s*")
-_TITLE_SUFFIX = " | "
+AGREEMENT = 0.6  # share of the displayed headline's words the metadata must repeat
 
 # Generic visible markup (precedence 5), used when the profile names nothing better.
 VISIBLE_HEADLINE = ("article h1", "main h1", "h1")
@@ -99,22 +98,49 @@ def _clean(value: str) -> str:
     return collapse(html.unescape(value)) if "&" in value else collapse(value)
 
 
+def site_names(src: Sources) -> list[str]:
+    """What the site calls itself: never an author, never part of a title."""
+    names = [src.meta.get("og:site_name", ""), src.meta.get("application-name", ""), src.profile.publisher]
+    for source, value in src.structured("publisher"):
+        names.extend(name for name, _, _ in author_entries(value, src.index if source.startswith("jsonld") else None))
+    return [name for name in names if name]
+
+
+def _displayed_headline(src: Sources) -> tuple[str, str]:
+    for selector in VISIBLE_HEADLINE:
+        for element in src.outside_blocks(css(src.page, selector))[:3]:
+            text = element_text(element)
+            if text:
+                return text, selector
+    return "", ""
+
+
 def title(src: Sources) -> Found:
+    """The headline the reader sees: the profile's selector; else the page's <h1> when the page's
+    metadata agrees it is the headline (not a logo or a section name), without a kicker; else
+    og:title, the JSON-LD headline (often SEO wording), the <title>, with the site's name removed."""
     text, selector = first_text(src.page, src.profile.selectors.headline)
     if text:
         return text, f"css:{selector}"
-    for prop in ("headline", "name"):
-        for source, value in src.structured(prop):
-            if text_value(value):
-                return _clean(text_value(value)), source
-    for key in ("og:title", "twitter:title"):
-        if src.meta.get(key):
-            return src.meta[key], f"meta:{key}"
-    text, selector = first_text(src.page, VISIBLE_HEADLINE)
-    if text:
-        return text, f"visible:{selector}"
+    sites = site_names(src)
+    structured = next(((_clean(text_value(value)), source) for prop in ("headline", "name")
+                       for source, value in src.structured(prop) if text_value(value)), ("", ""))
+    social = next(((strip_site_name(src.meta[key], sites), f"meta:{key}") for key in ("og:title", "twitter:title")
+                   if src.meta.get(key)), ("", ""))
     head_title = collapse(xpath(src.page, "string(//head/title)"))
-    return head_title.split(_TITLE_SUFFIX)[0].strip(), "title" if head_title else ""
+    head = strip_site_name(head_title, sites) if head_title else ""
+    displayed, selector = _displayed_headline(src)
+    references = [social[0], structured[0], head]
+    if displayed and words_shared(displayed, sites) < 1.0 and (
+            words_shared(displayed, references) >= AGREEMENT or not any(references)):
+        reference = social[0] or structured[0] or head
+        return without_kicker(displayed, reference), f"visible:{selector}"
+    for found in (social, structured):
+        if found[0]:
+            return found
+    if displayed:
+        return displayed, f"visible:{selector}"
+    return head, "title" if head else ""
 
 
 def section(src: Sources) -> Found:
@@ -134,14 +160,13 @@ def section(src: Sources) -> Found:
     return "", ""
 
 
-def _split_names(text: str) -> list[str]:
-    return [name for name in _NAME_SPLIT.split(_BY.sub("", text)) if name]
-
-
 def authors(src: Sources) -> tuple[tuple[Author, ...], str]:
     """Names by the precedence above; names read from the profile's byline take their kind
-    (person / organisation) and URL from the structured data when it lists the same name."""
+    (person / organisation) and URL from the structured data when it lists the same name. Every
+    source's names are cleaned (`names.clean_people`); a source left with none (only the site's own
+    name, an e-mail address) gives way to the next."""
     page, profile = src.page, src.profile
+    sites = site_names(src)
     byline = first_match(page, profile.selectors.byline)
     if byline is not None:
         found: list[str] = []
@@ -152,30 +177,35 @@ def authors(src: Sources) -> tuple[tuple[Author, ...], str]:
                 source = f"css:{selector}"
                 break
         if not found:
-            found, source = _split_names(element_text(byline)), "byline-text"
-        if found:
-            known = {}
-            for where, value in src.structured("author"):
-                for name, kind, url in author_entries(value, src.index if where.startswith("jsonld") else None):
-                    known.setdefault(_clean(name).lower(), (kind, url))
-            return _authors((name, *known.get(name.lower(), ("person", ""))) for name in found), source
+            found, source = [element_text(byline)], "byline-text"
+        known = {}
+        for where, value in src.structured("author"):
+            for name, kind, url in author_entries(value, src.index if where.startswith("jsonld") else None):
+                known.setdefault(_clean(name).lower(), (kind, url))
+        people = clean_people(((name, "person", "") for name in found), sites)
+        if people:
+            return _authors((name, *known.get(name.lower(), (kind, url))) for name, kind, url in people), source
     for source, value in src.structured("author"):
         entries = author_entries(value, src.index if source.startswith("jsonld") else None)
-        if entries:
-            return _authors((_clean(n), k, u) for n, k, u in entries), source
+        people = clean_people(((_clean(n), k, u) for n, k, u in entries), sites)
+        if people:
+            return _authors(people), source
     for key in META_AUTHORS:
         value = src.meta.get(key, "")
         if value and "://" not in value:
-            return _authors((name, "person", "") for name in _split_names(value)), f"meta:{key}"
+            people = clean_people([(value, "person", "")], sites)
+            if people:
+                return _authors(people), f"meta:{key}"
     for selector in VISIBLE_BYLINE_NAMES:
         found = [t for t in (element_text(e) for e in src.outside_blocks(css(page, selector))) if t]
-        if found:
-            return _authors((name, "person", "") for name in found), f"visible:{selector}"
+        people = clean_people(((name, "person", "") for name in found), sites)
+        if people:
+            return _authors(people), f"visible:{selector}"
     for selector in VISIBLE_BYLINE:
         for element in src.outside_blocks(css(page, selector)):
-            found = _split_names(element_text(element))
-            if found and len(found) <= 6:
-                return _authors((name, "person", "") for name in found), f"visible:{selector}"
+            people = clean_people([(element_text(element), "person", "")], sites)
+            if people and len(people) <= 6:
+                return _authors(people), f"visible:{selector}"
     return (), ""
 
 

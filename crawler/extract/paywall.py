@@ -77,6 +77,7 @@ VENDOR_SCRIPTS: tuple[tuple[str, str], ...] = (
 )
 GENERIC_CONTAINERS = ("[class*=paywall]", "[id*=paywall]", "[class*=regwall]", "[class*=meter-wall]",
                       "[class*=meterwall]", "[class*=content-gate]")
+_PAGE_TAGS = frozenset({"html", "body"})
 _GENERIC_MESSAGE_WORDS = 40  # a generic box with fewer words is the paywall's message, not article text
 _STYLE = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ ', 'abcdefghijklmnopqrstuvwxyz')"  # lower case, no spaces
 _HIDDEN_XPATH = (f".//*[@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')]"
@@ -218,6 +219,8 @@ def _vendors(evidence: Evidence, hits: list[HtmlElement], covered: set[HtmlEleme
         return
     generic: list[HtmlElement] = []
     for found in hits:
+        if found.tag in _PAGE_TAGS:  # "paywall_enabled" on <html>/<body> is page state, not a wall
+            continue
         vendor = next(((system, selector, role, empty_counts) for system, selector, role, empty_counts
                        in VENDOR_ELEMENTS if _matches(found, selector)), None)
         if vendor is None:
