@@ -31,6 +31,8 @@ test: $(BIN)/newsarchive browser
 
 benchmark: $(BIN)/newsarchive
 	$(BIN)/python benchmarks/crawl.py --articles 2000 --repeat 2
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/real_pages.py --repeat 3
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info

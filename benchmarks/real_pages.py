@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
 
     data_dir = options.pages_dir / "article-extraction-benchmark"
+    if not (data_dir / "ground-truth.json").is_file():
+        parser.error(f"no article-extraction-benchmark pages in {options.pages_dir} (see --pages-dir)")
     truth = json.loads((data_dir / "ground-truth.json").read_text())
     score = _scorer(options.pages_dir)
     runners: dict[str, Callable[[bytes, str], str]] = {"newsarchive (generic)": _ours(options.profile)}

@@ -66,11 +66,13 @@ def find_container(page: HtmlElement, profile: SiteProfile, budget: Budget | Non
         empty = empty or outer
     if chosen and not profile.articles_by_markup:
         return Container(tuple(chosen), True)
-    if empty and not chosen:  # the body element is there but holds no text: a hard paywall
+    if empty and not chosen and not profile.articles_by_markup:  # a body element without text: a hard paywall
         return Container(tuple(empty[:1]), True)
     reading = read_blocks(page, budget=budget)
     box = main_box(reading)
     if box is None:
+        if empty and not chosen:
+            return Container(tuple(empty[:1]), True)
         return Container(tuple(chosen), bool(chosen))
     blocks = tuple(article_blocks(reading, box))
     in_chosen = 0
@@ -82,7 +84,8 @@ def find_container(page: HtmlElement, profile: SiteProfile, budget: Budget | Non
     if chosen and in_chosen >= HINT_SHARE * sum(b.size for b in blocks if b.prose):
         # the hint agrees: its elements are the body, read block by block like the reader's box
         hinted = tuple(b for e in chosen if e in reading.spans for b in article_blocks(reading, e))
-        return Container(tuple(chosen), False, hinted, page_prose)
+        if hinted:
+            return Container(tuple(chosen), False, hinted, page_prose)
     return Container((box,), False, blocks, page_prose)
 
 
@@ -138,7 +141,10 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
         prose_after: set[HtmlElement] = set()
     else:
         texts = {}
+        teaser_headings = {heading.lower() for heading in profile.similar.headings}
         for block in container.blocks:
+            if block.heading and block.text.lower() in teaser_headings:
+                continue  # "Read more" over an in-body teaser is not the article's text
             texts.setdefault(block.element, []).append(block.text)
         prose_after = {block.element for block in container.blocks if block.prose}
     pending: list[str] = []
@@ -161,9 +167,8 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
                 if paywalled:
                     locked.append(text)
             elif stopped_by_similar:
-                if element in prose_after:  # prose after the heading: the article goes on
-                    free.extend(pending)
-                    pending.clear()
+                if element in prose_after:  # prose after the heading: the article goes on, the
+                    pending.clear()          # teaser between them is left out
                     stopped_by_similar = False
                     free.append(text)
                 else:

@@ -179,7 +179,7 @@ class _Walker:
             return
         if tag in _SKIP or (self.skip and element in self.skip):
             return
-        is_block = tag in _BLOCK
+        is_block = tag in _BLOCK or "-" in tag  # custom elements (<article-body>) are boxes too
         chrome_box = tag not in _ARTICLE_TAGS and (tag in _CHROME_TAGS or (
             len(element.attrib) > 0 and _is_chrome_box(element, tag)))
         saved = None

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 EXTRACTOR_VERSION = "3.0.0"
 # one run of prose this long (characters) holding this share of the page's prose makes an article
 ARTICLE_SIZE, ARTICLE_SHARE = 500, 0.6
+DECLARED_SHARE = 0.5  # JSON-LD articleBody is read when the markup holds less than this share of its words
 
 
 def extract_article(
@@ -101,8 +102,9 @@ def _extract(page: HtmlElement, url: str, profile: SiteProfile, clock: Budget) -
     clock.check("reading the body")
     paragraphs, body_source = body_part.paragraphs, "profile" if container.from_profile else "blocks"
     declared = declared_body(node)
-    if declared and not body_part.paywall.paywalled and word_count(declared) > word_count(paragraphs):
-        # the page's own markup holds less than its JSON-LD articleBody (text drawn by script)
+    if declared and not body_part.paywall.paywalled and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
+        # the page's markup holds much less than its JSON-LD articleBody (text drawn by script); the
+        # markup's paragraphs are cleaner when both hold the article
         paragraphs, body_source = declared, "jsonld:articleBody"
     if not paragraphs and not body_part.paywall.signals:
         return None

@@ -16,6 +16,7 @@ _BY = re.compile(r"^(?:by|von|par|por|di|door|av)\s+", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+(?:and|und|et|y|e|en|og)\s+|\s*[&;/|]\s*", re.IGNORECASE)
 _CAMEL_JOIN = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMPTY_BRACKETS = re.compile(r"[(\[<]\s*[)\]>]")
 _LONGEST_NAME = 200
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ", ": ")
 _ROLE_WORDS = frozenset({"staff", "reporter", "correspondent", "editor", "writer", "contributor", "columnist"})
@@ -28,7 +29,7 @@ def _plain(text: str) -> str:
 def _person_parts(text: str) -> list[str]:
     """One byline string to names: separators, then "Last, First", then names run together."""
     if "@" in text:
-        text = _EMAIL.sub(" ", text).replace("()", " ")
+        text = _EMPTY_BRACKETS.sub(" ", _EMAIL.sub("", text))
     text = " ".join(text.split())
     text = _BY.sub("", text).strip(" ,;:-")
     if not text:
