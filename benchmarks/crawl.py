@@ -18,6 +18,7 @@ spider's in the same pair; the medians summarise the pairs.
 from __future__ import annotations
 
 import argparse
+import signal
 import re
 import statistics
 import sys
@@ -101,6 +102,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3, help="interleaved archival/plain pairs")
     parser.add_argument("--only", choices=("archival", "plain"), help="run one crawler only (profiling)")
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop nginx and remove its files on kill
 
     with StaticSite.start(options.articles) as site:
         rate = site.requests_per_second()

@@ -5,25 +5,23 @@
 Scrapy's defaults plus what a `scrapy startproject` template and our crawl share: robots.txt obeyed,
 no cookies, the same User-Agent, the same concurrency and politeness settings (given with -s). It
 starts at the home page and follows the links the morningstar profile follows (articles, listings
-and their pages, feeds), tested with the profile's own URL rules and with the same URL identity
-(tracking parameters dropped), so both crawlers fetch the same pages. Scrapy logs its stats at INFO
-when it finishes.
+and their pages, feeds): the profile's path rules become the LinkExtractor's `allow`/`deny`, and
+tracking queries are dropped as the archival spider drops them, so both fetch the same pages.
+Scrapy logs its stats at INFO when it finishes.
 """
 
 from __future__ import annotations
 
+import re
 import sys
-from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
-from scrapy.link import Link
 from scrapy.linkextractors import LinkExtractor
 from scrapy.settings import Settings
 from scrapy.spiders import CrawlSpider, Rule
 
 from crawler.settings import USER_AGENT
 from crawler.sites import SiteProfile, load_profile
-from crawler.urls import canonical_url
 
 
 class PlainCrawlSpider(CrawlSpider):
@@ -33,22 +31,25 @@ class PlainCrawlSpider(CrawlSpider):
 
     def __init__(self, base_url: str, profile: SiteProfile, **kwargs: object) -> None:
         self.start_urls = [base_url + "/"]
-        host_and_port = urlsplit(base_url).netloc  # LinkExtractor compares the netloc, port included
-        self.rules = (Rule(LinkExtractor(allow_domains=[host_and_port]), follow=True,
-                           process_links=self.same_links),)
-        self.profile = profile
+        # the profile's path rules as URL rules, the way a Scrapy user writes `allow=`
+        origin = re.escape(base_url)
+        allow = [origin + _unanchored(pattern.pattern) + r"(?:\?[^#]*)?$"
+                 for pattern in (*profile.article_paths, *profile.listing_paths, *profile.follow_paths)]
+        deny = [origin + _unanchored(pattern.pattern) for pattern in profile.deny_paths]
+        self.rules = (Rule(LinkExtractor(allow=allow, deny=deny, process_value=_without_tracking), follow=True),)
         super().__init__(**kwargs)
 
-    def same_links(self, links: list[Link]) -> list[Link]:
-        """The links the archival spider follows (articles, listings, feeds), with its URL identity."""
-        kept = []
-        for link in links:
-            url = canonical_url(link.url)  # tracking parameters and fragments dropped: one fetch per page
-            profile = self.profile
-            if profile.is_article_url(url) or profile.is_listing_url(url) or profile.is_followable_url(url):
-                link.url = url
-                kept.append(link)
-        return kept
+
+def _unanchored(path_pattern: str) -> str:
+    return path_pattern.removeprefix("^").removesuffix("$")
+
+
+TRACKING_QUERY = re.compile(r"\?(?:utm_|fbclid=).*$")
+
+
+def _without_tracking(href: str) -> str:
+    """The archival spider's URL identity for the sample site's links: tracking queries dropped."""
+    return TRACKING_QUERY.sub("", href)
 
 
 def main(argv: list[str]) -> None:
