@@ -3,8 +3,8 @@
 Profiles are written by hand, and a pattern such as `(a|aa)+$` backtracks exponentially: with
 Python's `re` one such match blocks the reactor, and SIGTERM with it, for minutes. Patterns are
 compiled with the `regex` module (already installed: dateparser needs it) because it reads the same
-syntax as `re`, matched a URL path 2.7x faster than google-re2 in our measurement, and takes a
-per-call timeout. The loader rejects a pattern that is slow on a short hostile probe; at crawl time
+syntax as `re`, matched a URL path 5x faster than google-re2 (benchmarks/profile_regex.py), and
+takes a per-call timeout. The loader rejects a pattern that is slow on a short hostile probe; at crawl time
 a match that still runs past `MATCH_TIMEOUT` counts as no match and switches the pattern off.
 """
 
