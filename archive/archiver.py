@@ -99,6 +99,10 @@ class Archiver:
             self.records_written += 2
             self.sink(self._capture(job, response_location))
         elif isinstance(job, _Metadata):
+            if job.payload.get("schema") == RUN_SCHEMA:
+                # the run's own record states what the run wrote: every record before it
+                job.payload["stats"]["archive/warc_bytes"] = self.writer.bytes_written
+                job.payload["stats"]["archive/records"] = self.records_written
             record = factory.metadata(
                 job.target_uri,
                 job.payload,

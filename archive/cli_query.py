@@ -22,6 +22,7 @@ import click
 
 from archive.cli_shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
 from archive.errors import ArchiveError, DatabaseNotMigrated
+from archive.terminal import printable
 
 FORMATS = ("csv", "json", "nl")
 # Control characters never found in articles: search snippets carry them, a rich table highlights them.
@@ -82,12 +83,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, keep: str = "") -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
-    return " ".join(str(value).split("\n"))  # one line per row
+    # one line per row; archived text's control characters are shown, never sent to the terminal
+    return printable(" ".join(str(value).split("\n")), keep)
 
 
 def _plain_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
@@ -113,7 +115,7 @@ def _rich_table(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
             break
         # snippets mark matches with MARK; everything else is shown literally
         table.add_row(*(
-            escape(_cell(value)).replace(MARK[0], "[bold yellow]").replace(MARK[1], "[/bold yellow]")
+            escape(_cell(value, keep="".join(MARK))).replace(MARK[0], "[bold yellow]").replace(MARK[1], "[/bold yellow]")
             for value in row
         ))
         shown += 1

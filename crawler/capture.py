@@ -198,8 +198,8 @@ class WarcCaptureExtension:
             concurrent_to=item.response_record_id,
             date=item.captured_at,
         )
-        if article.paywall.paywalled:
-            self.stats.inc_value("archive/articles/paywalled")
+        verdict = {True: "paywalled", False: "free", None: "paywall_unknown"}[article.paywall.paywalled]
+        self.stats.inc_value(f"archive/articles/{verdict}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archiver is None:

@@ -79,6 +79,30 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
         512,
         "Megabytes of memory SQLite may use for `query` and `search` (a quarter of it for any one value).",
     ),
+    SettingSpec(
+        "ARCHIVE_MAX_LISTING_PAGES",
+        100,
+        "Listing pages numbered above this (`?page=N`, or a listing path ending in a number such as "
+        "`/news/more/N`) are not followed: endless pagination ends (0: no limit).",
+    ),
+    SettingSpec(
+        "ARCHIVE_MAX_URLS_PER_PATTERN",
+        1000,
+        "At most this many URLs that differ only in their digits (`/calendar/N/N/N`) are followed, "
+        "unless articles were found under that pattern: calendars end (0: no limit).",
+    ),
+    SettingSpec(
+        "ARCHIVE_RETRY_AFTER_MAX",
+        120,
+        "A 429 or 503 with `Retry-After` is retried after that many seconds if it is at most this "
+        "many; a longer wait is not retried in this crawl (a recorded failure).",
+    ),
+    SettingSpec(
+        "ARCHIVE_OBEY_NOARCHIVE",
+        False,
+        "Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the "
+        "directive recorded in `extra.robots`; True leaves their article out of the index.",
+    ),
 )
 
 

@@ -181,6 +181,16 @@ def test_replayed_article_shows_the_text_with_links_rewritten_into_the_archive(s
     assert not [a for a in anchors if a.startswith(crawled.base_url)], "links left pointing at the live site"
 
 
+def test_a_link_with_tracking_parameters_finds_its_capture(site, crawled, replay) -> None:
+    """Similar-stories links carry utm_* parameters; pywb's fuzzy matching finds the plain capture."""
+    front = html.unescape(fetch(replay))
+    truth = pick(site, False)
+    stamp = re.search(rf'href="/newsarchive/(\d{{14}})/[^"]+">{re.escape(truth.title)}</a>', front).group(1)
+    page = html.unescape(fetch(f"{replay}newsarchive/{stamp}/{crawled.base_url}{truth.path}?utm_source=related&utm_medium=web"))
+    assert truth.title in page
+    assert truth.free_text.split("\n\n")[0][:60] in page
+
+
 def test_browser_clicks_from_the_front_page_to_the_replayed_article(site, replay) -> None:
     from playwright.sync_api import sync_playwright
 
