@@ -32,6 +32,7 @@ _SKIP = frozenset({
 # Elements that hold chrome unless they hold most of the page's prose (ASP.NET wraps pages in a <form>).
 _CHROME_TAGS = frozenset({"form", "header", "footer", "aside"})
 _ARTICLE_TAGS = frozenset({"article", "main", "body", "html"})
+_PAGE_TAGS = frozenset({"body", "html"})
 # Elements that start a new text block; inline elements (a, span, em, b, br…) add to their block's text.
 _BLOCK = frozenset({
     "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
@@ -58,7 +59,6 @@ _CHROME_WORDS = frozenset({
 # words of one short class/id value, camelCase split ("RightRail" -> right, rail): no nested repeats,
 # so matching is linear
 _WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-_HIDDEN_STYLE = ("display:none", "visibility:hidden")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"})
 
 PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
@@ -121,25 +121,22 @@ def _chrome_name(value: str) -> bool:
     return len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value))
 
 
-def _is_chrome_box(element: HtmlElement, tag: str) -> bool:
-    if tag in _CHROME_TAGS:
-        return True
-    get = element.get
-    role = get("role")
-    if role is not None and role in _CHROME_ROLES:
-        return True
-    if get("hidden") is not None or get("aria-hidden") == "true":
-        return True
-    style = get("style")
-    if style and any(rule in style.replace(" ", "").lower() for rule in _HIDDEN_STYLE):
-        return True
-    if tag in _ARTICLE_TAGS:  # WordPress names its <article> "post author-jane category-promo …"
-        return False
-    names = get("class")
-    if names and _chrome_name(names):
-        return True
-    ident = get("id")
-    return bool(ident) and _chrome_name(ident)
+def _is_chrome_box(attributes: list[tuple[str, str]], tag: str) -> bool:
+    """Whether an element's attributes (`element.items()`, one call) name it as chrome or hide it."""
+    for name, value in attributes:
+        if name == "class" or name == "id":
+            if tag not in _ARTICLE_TAGS and value and _chrome_name(value):  # WordPress names its
+                return True  # <article> "post author-jane category-promo …": not chrome
+        elif name == "role":
+            if value in _CHROME_ROLES:
+                return True
+        elif name == "hidden" or (name == "aria-hidden" and value == "true"):
+            return True
+        elif name == "style" and value:
+            compact = value.replace(" ", "").lower()
+            if "display:none" in compact or "visibility:hidden" in compact:
+                return True
+    return False
 
 
 class _Walker:
@@ -180,8 +177,11 @@ class _Walker:
         if tag in _SKIP or (self.skip and element in self.skip):
             return
         is_block = tag in _BLOCK or "-" in tag  # custom elements (<article-body>) are boxes too
-        chrome_box = tag not in _ARTICLE_TAGS and (tag in _CHROME_TAGS or (
-            len(element.attrib) > 0 and _is_chrome_box(element, tag)))
+        if tag in _CHROME_TAGS:
+            chrome_box = True
+        else:
+            attributes = element.items()
+            chrome_box = bool(attributes) and tag not in _PAGE_TAGS and _is_chrome_box(attributes, tag)
         saved = None
         if is_block or chrome_box:
             if self.parts:

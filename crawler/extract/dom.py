@@ -56,8 +56,28 @@ def _needles(selector: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=2)
-def _page_names(root: HtmlElement) -> str:
+def _names_of(root: HtmlElement) -> str:
     return " ".join(_ALL_NAMES(root))
+
+
+_BODY_TEXT = etree.XPath("string(//body)")
+
+
+@lru_cache(maxsize=2)
+def _text_of(root: HtmlElement) -> str:
+    return _BODY_TEXT(root)
+
+
+def body_text(scope: HtmlElement) -> str:
+    """All text of the page's <body> (scripts included): for "is this text anywhere?" tests, read
+    once per page."""
+    return _text_of(scope.getroottree().getroot())
+
+
+def page_names(scope: HtmlElement) -> str:
+    """Every class and id value of the page, space-joined: read once per page (cached for the page
+    being extracted), for cheap "could anything match?" tests before any scan."""
+    return _names_of(scope.getroottree().getroot())
 
 
 def _possible(scope: HtmlElement, selectors: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,7 +85,7 @@ def _possible(scope: HtmlElement, selectors: tuple[str, ...]) -> tuple[str, ...]
     dropped before any scan (most of a profile's fallbacks match nothing on a given page)."""
     if not any(_needles(selector) for selector in selectors):
         return selectors
-    names = _page_names(scope.getroottree().getroot())
+    names = page_names(scope)
     return tuple(s for s in selectors if all(needle in names for needle in _needles(s)))
 
 

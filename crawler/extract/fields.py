@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
@@ -36,7 +37,6 @@ from .text import collapse, element_text
 AGREEMENT = 0.6  # share of the displayed headline's words the metadata must repeat
 
 # Generic visible markup (precedence 5), used when the profile names nothing better.
-VISIBLE_HEADLINE = ("article h1", "main h1", "h1")
 VISIBLE_BYLINE_NAMES = ("a[rel~=author]", "[rel~=author]", ".byline a", ".byline__name", ".author-name")
 VISIBLE_BYLINE = (".byline", "[class*=byline]", ".author", ".article-author")
 VISIBLE_DATE = ("article time[datetime]", "main time[datetime]", "time[datetime]", "article time", "time",
@@ -106,13 +106,27 @@ def site_names(src: Sources) -> list[str]:
     return [name for name in names if name]
 
 
+_HEADLINES = etree.XPath("//body//h1")
+_NOT_THE_ARTICLE = frozenset({"nav", "footer", "aside", "header"})
+
+
 def _displayed_headline(src: Sources) -> tuple[str, str]:
-    for selector in VISIBLE_HEADLINE:
-        for element in src.outside_blocks(css(src.page, selector))[:3]:
-            text = element_text(element)
-            if text:
-                return text, selector
-    return "", ""
+    """The first <h1> with text inside <article> or <main>, else the first anywhere, outside
+    navigation, footers, asides and Similar stories (one scan of the page for its <h1>s)."""
+    candidates = []
+    for element in _HEADLINES(src.page):
+        ancestors = {node.tag for node in element.iterancestors()}
+        if "header" in ancestors and "article" not in ancestors:
+            ancestors.add("banner")  # the site's header, not the article's
+        if ancestors & (_NOT_THE_ARTICLE - {"header"}) or "banner" in ancestors or element in src.similar_starts:
+            continue
+        text = element_text(element)
+        if text:
+            candidates.append((0 if ancestors & {"article", "main"} else 1, text))
+    if not candidates:
+        return "", ""
+    rank, text = min(candidates, key=lambda found: found[0])
+    return text, "article h1" if rank == 0 else "h1"
 
 
 def title(src: Sources) -> Found:

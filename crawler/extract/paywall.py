@@ -46,7 +46,7 @@ from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 
-from .dom import css, xpath
+from .dom import body_text, css, page_names, xpath
 from .jsonld import accessible_for_free, locked_parts
 from .text import element_text
 
@@ -108,9 +108,7 @@ def _xpath_literal(text: str) -> str:
 # costs milliseconds a page). Each candidate is then matched against the selectors one by one.
 _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pianoj_ribbon|zephr-overlay|pelcro-ui"
                               r"|poool|lp_|leaky")
-_CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
 _SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
-_BODY_TEXT = etree.XPath("string(//body)")  # a cheap test before looking for the marker's elements
 _SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
@@ -118,7 +116,7 @@ def _candidates(page: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]
     """(elements whose class/id names a paywall or that carry Poool's attribute, AMP access elements)."""
     named: list[HtmlElement] = []
     search = _CANDIDATE_NAMES.search
-    if search(" ".join(_CLASS_AND_ID(page))):
+    if search(page_names(page)):
         for element in page.iter(etree.Element):
             value = element.get("class")
             if value and search(value):
@@ -290,8 +288,8 @@ def collect(page: HtmlElement, url: str, profile: SiteProfile, node: dict[str, A
                     evidence.mark(element, PROFILE, LOCKED)
                     covered.add(element)
     markers = profile.paywall.text_markers
-    body_text = _BODY_TEXT(page) if markers else ""
-    if any(text in body_text for _, text in markers):
+    page_text = body_text(page) if markers else ""
+    if any(text in page_text for _, text in markers):
         # one scan of the text nodes for every marker, then which marker each hit holds
         for text_node in _marker_xpath(tuple(text for _, text in markers))(page):
             element = text_node.getparent()

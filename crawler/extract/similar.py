@@ -12,11 +12,10 @@ from crawler.sites import SiteProfile
 from crawler.urls import canonical_url
 
 from .article import SimilarStory
-from .dom import by_selector, css, first_text, xpath
+from .dom import body_text, by_selector, css, first_text, xpath
 from .text import collapse, element_text
 
 _HEADING_TAGS = "self::h1 or self::h2 or self::h3 or self::h4 or self::div or self::span or self::p"
-_BODY_TEXT = etree.XPath("string(//body)")
 
 
 _FIRST_TEXT = etree.XPath("string(text())")  # the first text node, as normalize-space(text()) reads it
@@ -53,8 +52,8 @@ def find_similar_block(
     """The block, and the elements that open it (block or heading): where an article's text ends."""
     for _selector, found in by_selector(page, profile.similar.blocks):
         return found[0], [found[0]]
-    body_text = _BODY_TEXT(page) if profile.similar.headings else ""
-    headings = tuple(heading for heading in profile.similar.headings if heading in body_text)
+    page_text = body_text(page) if profile.similar.headings else ""
+    headings = tuple(heading for heading in profile.similar.headings if heading in page_text)
     if not headings:  # one look at the page's text spares the scan on most pages
         return None, []
     named: dict[str, list[HtmlElement]] = {}
