@@ -26,6 +26,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 from crawler.extract import extract_article
@@ -34,16 +35,27 @@ from crawler.sites import load_profile
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PAGES = REPO.parent / "shared" / "real-pages"
 HEADERS = {"Content-Type": "text/html"}
+CHROME_PRECISION = 0.1
 
 
-def _scorer(pages_dir: Path) -> Callable[[dict, dict], dict]:
-    """The benchmark's own `score` function, loaded from its file (it is not a package)."""
+def _scorer(pages_dir: Path) -> Any:
+    """The benchmark's own scoring module, loaded from its file (it is not a package)."""
     spec = importlib.util.spec_from_file_location("score_body", pages_dir / "score_body.py")
     if spec is None or spec.loader is None:
         raise SystemExit(f"no score_body.py in {pages_dir}")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.score
+    return module
+
+
+def _chrome_pages(scoring: Any, truth: dict, predicted: dict) -> list[str]:
+    """Pages whose extracted text is (almost) all words the article does not have: page chrome."""
+    found = []
+    for key, page in truth.items():
+        text = predicted[key].get("articleBody") or ""
+        if text and scoring.precision(*scoring.page_counts(page["articleBody"], text)) < CHROME_PRECISION:
+            found.append(key)
+    return found
 
 
 def _ours(profile_ref: str) -> Callable[[bytes, str], str]:
@@ -90,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (data_dir / "ground-truth.json").is_file():
         parser.error(f"no article-extraction-benchmark pages in {options.pages_dir} (see --pages-dir)")
     truth = json.loads((data_dir / "ground-truth.json").read_text())
-    score = _scorer(options.pages_dir)
+    scoring = _scorer(options.pages_dir)
     runners: dict[str, Callable[[bytes, str], str]] = {"newsarchive (generic)": _ours(options.profile)}
     peer = None if options.no_peer else _trafilatura()
     if peer is not None:
@@ -128,10 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     print("| extractor | F1 | precision | recall | ms median | ms p90 | ms max |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name in names:
-        result = score(truth, predictions[name])
+        result = scoring.score(truth, predictions[name])
         ms = list(timings[name].values())
         print(f"| {name} | {result['f1']:.3f} | {result['precision']:.3f} | {result['recall']:.3f} "
               f"| {statistics.median(ms):.1f} | {_percentile(ms, 0.9):.1f} | {max(ms):.1f} |")
+    chrome = _chrome_pages(scoring, truth, predictions[names[0]])
+    print(f"\npages whose free text is page chrome (precision < {CHROME_PRECISION}): {len(chrome)}"
+          + "".join(f"\n  {key}" for key in chrome))
     if len(names) == 2:
         ours, theirs = (list(timings[n].values()) for n in names)
         print(f"\nours / trafilatura: median {statistics.median(ours) / statistics.median(theirs):.2f}x, "

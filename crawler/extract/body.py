@@ -1,8 +1,11 @@
 """Free text and paywall: walk the body in document order and stop where the paywall begins.
 
-The free part ends at the first paywall element (overlay, locked part, wall message — see
-`paywall`) or the Similar stories block, whichever comes first; chrome (appeal, newsletter, menus)
-is skipped wherever it sits, even inside the body after malformed HTML moved it there.
+The body is the profile's body elements, or on a page no selector describes the box the block
+reader (`content`) finds, read block by block. The free part ends at the first paywall element
+(overlay, locked part, wall message — see `paywall`) or the Similar stories block, whichever comes
+first — a Similar-stories heading inside the reader's box ends nothing when prose follows it;
+chrome (appeal, newsletter, menus) is skipped wherever it sits, even inside the body after
+malformed HTML moved it there.
 """
 
 from __future__ import annotations

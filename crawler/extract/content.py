@@ -61,6 +61,7 @@ _CHROME_WORDS = frozenset({
 _WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"})
 
+_SENTENCE_ENDS = frozenset('.!?"”’»)…')
 PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
 LINK_HEAVY = 0.4  # a block with this share of its words in links is a link list
 LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150
@@ -280,4 +281,14 @@ def article_blocks(reading: Reading, box: HtmlElement) -> list[Block]:
     if not prose_at:
         return []
     first, last = prose_at[0], prose_at[-1]
+    # a short sentence right before the first or after the last paragraph of prose is the article's
+    while first > 0 and _sentence(kept[first - 1]):
+        first -= 1
+    while last < len(kept) - 1 and _sentence(kept[last + 1]):
+        last += 1
     return kept[first:last + 1]
+
+
+def _sentence(block: Block) -> bool:
+    """A short paragraph that reads as a sentence (not a dateline, a byline or a label)."""
+    return block.tag == "p" and block.words >= 3 and block.text[-1] in _SENTENCE_ENDS

@@ -34,6 +34,7 @@ from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_val
 from .names import clean_people, strip_site_name, without_kicker, words_shared
 from .text import collapse, element_text
 
+LONGEST_DATE = 80  # characters of visible text worth giving to the date parser
 AGREEMENT = 0.6  # share of the displayed headline's words the metadata must repeat
 
 # Generic visible markup (precedence 5), used when the profile names nothing better.
@@ -145,7 +146,8 @@ def title(src: Sources) -> Found:
     head = strip_site_name(head_title, sites) if head_title else ""
     displayed, selector = _displayed_headline(src)
     references = [social[0], structured[0], head]
-    if displayed and words_shared(displayed, sites) < 1.0 and (
+    one_word = len(displayed.split()) < 2 and displayed.lower() not in {r.lower() for r in references}
+    if displayed and not one_word and words_shared(displayed, sites) < 1.0 and (
             words_shared(displayed, references) >= AGREEMENT or not any(references)):
         reference = social[0] or structured[0] or head
         return without_kicker(displayed, reference), f"visible:{selector}"
@@ -256,7 +258,8 @@ def _element_date(element: HtmlElement, src: Sources, language: str) -> str | No
     moment = iso_to_utc(stamp, src.profile.timezone) if stamp else None
     if not moment:
         text = element_text(element)
-        if text and any(ch.isdigit() for ch in text):
+        # a date is short: a long text in a "date" box is not one, and dateparser's time grows with it
+        if text and len(text) <= LONGEST_DATE and any(ch.isdigit() for ch in text):
             moment = text_to_utc(text, src.profile.timezone, src.profile.date_formats, language)
     return moment
 
