@@ -29,7 +29,13 @@ def _compiled_xpath(expression: str) -> etree.XPath:
 
 
 def css(scope: HtmlElement, selector: str) -> list[HtmlElement]:
-    """Elements under (or at) `scope` matching a CSS selector, in document order."""
+    """Elements under (or at) `scope` matching a CSS selector, in document order; no scan at all when
+    a class or id the selector needs appears nowhere on the page."""
+    needles = _needles(selector)
+    if needles:
+        names = page_names(scope)
+        if not all(needle in names for needle in needles):
+            return []
     return _compiled_css(selector)(scope)
 
 
