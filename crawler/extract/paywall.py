@@ -108,8 +108,7 @@ def _xpath_literal(text: str) -> str:
 # costs milliseconds a page). Each candidate is then matched against the selectors one by one.
 _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pianoj_ribbon|zephr-overlay|pelcro-ui"
                               r"|poool|lp_|leaky")
-# one scan for the three attributes ("//@a | //@b | //@c" would walk the page three times)
-_SPECIAL = etree.XPath("//*[@amp-access or @subscriptions-section or @data-ae-poool]")
+_SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
 _SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
@@ -127,11 +126,13 @@ def _candidates(page: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]
             if value and search(value):
                 named.append(element)
     amp: list[HtmlElement] = []
-    for element in _SPECIAL(page):
-        if element.get("amp-access") is not None or element.get("subscriptions-section") is not None:
+    for attribute in _SPECIAL_ATTRS(page):
+        element = attribute.getparent()
+        if attribute.attrname == "data-ae-poool":
+            if element not in named:
+                named.append(element)
+        elif element not in amp:
             amp.append(element)
-        if element.get("data-ae-poool") is not None and element not in named:
-            named.append(element)
     return named, amp
 
 
