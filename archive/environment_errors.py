@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 _DAMAGED = ("file is not a database", "database disk image is malformed", "file is encrypted")
 _READ_ONLY = ("attempt to write a readonly database", "unable to open database file", "readonly")
-_FULL = ("database or disk is full",)
+_FULL = ("database or disk is full", "disk i/o error")
 _SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -38,7 +38,8 @@ def explain(error: BaseException) -> str | None:
             return ("the index database is damaged or not a SQLite database "
                     f"({cause}): rebuild it from the WARC files with `newsarchive reindex`")
         if any(marker in text for marker in _FULL):
-            return f"the disk holding the index is full ({cause}): free space, then run the command again"
+            return (f"the index database could not be written ({cause}): the disk is full or failing; "
+                    "free space, then run the command again (nothing half-written is kept)")
         if any(marker in text for marker in _READ_ONLY):
             return (f"cannot write the index database ({cause}): check that the data directory "
                     "and archive.sqlite3 are writable by this user")

@@ -87,11 +87,32 @@ def readonly_sqlite(path: Path) -> Iterator[tuple[sqlite3.Connection, _Guard]]:
     try:
         connection.execute("PRAGMA query_only=ON")
         connection.execute("PRAGMA busy_timeout=30000")  # wait out a writer's checkpoint
+        _refuse_damaged(connection)
         guard = _Guard()
         connection.set_authorizer(guard)
         yield connection, guard
     finally:
         connection.close()
+
+
+def _refuse_damaged(connection: sqlite3.Connection) -> None:
+    """A file that is not a SQLite database, or a damaged one, says so, with the way out."""
+    from archive.environment_errors import explain as explain_environment
+
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        message = explain_environment(error)
+        if message:
+            raise QueryError(message) from error
+        raise
+
+
+def _refuse_damaged_error(error: Exception) -> None:
+    from archive.environment_errors import explain as explain_environment
+
+    if message := explain_environment(error):
+        raise QueryError(message) from error
 
 
 def run_query(database_url: str, sql: str, params: Mapping[str, Any] | None = None) -> QueryResult:
@@ -109,6 +130,8 @@ def run_query(database_url: str, sql: str, params: Mapping[str, Any] | None = No
             cursor = connection.execute(sql, params)
             rows = cursor.fetchall()
         except (sqlite3.Error, OverflowError) as error:
+            if "malformed" in str(error):  # the file is damaged, not the statement
+                _refuse_damaged_error(error)
             raise explain(error, sql, guard.refused) from error
         columns = tuple(column[0] for column in cursor.description or ())
     return QueryResult(columns, rows)
