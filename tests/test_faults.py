@@ -186,3 +186,126 @@ def test_a_db_upgrade_that_runs_out_of_space_or_is_killed_leaves_a_database_upgr
         done = _run("db", "upgrade", "--data-dir", str(tmp_path / "killed"))
         assert done.returncode == 0, done.stderr[-2000:]
         (tmp_path / "killed" / "archive.sqlite3").unlink()
+
+
+# --- SIGKILL at random moments ---------------------------------------------------------------
+
+INDEX_VIEW = {
+    "captures": "SELECT c.record_id, c.url, c.record_type, c.status, c.payload_digest, c.warc_file, c.\"offset\","
+                " c.length, c.meta_record_id, c.meta_warc_file, c.meta_offset, c.meta_length, c.refers_to,"
+                " a.url, r.run_uuid FROM captures c LEFT JOIN articles a ON a.id = c.article_id"
+                " LEFT JOIN crawl_runs r ON r.id = c.run_id",
+    "articles": "SELECT a.url, a.title, a.free_text, a.paywalled, a.first_seen_at, a.last_seen_at, c.record_id"
+                " FROM articles a LEFT JOIN captures c ON c.id = a.latest_capture_id",
+    "links": "SELECT a.url, l.kind, l.position, l.url, l.title FROM article_links l JOIN articles a ON a.id = l.article_id",
+    "runs": "SELECT run_uuid, site, status FROM crawl_runs",
+}
+
+
+def index_view(database: Path) -> dict[str, set[tuple]]:
+    """The index without its row ids (a reindex numbers rows in file order, a crawl as they came)."""
+    connection = sqlite3.connect(database)
+    try:
+        return {name: set(connection.execute(sql).fetchall()) for name, sql in INDEX_VIEW.items()}
+    finally:
+        connection.close()
+
+
+def rows_past_the_end(data_dir: Path) -> list[tuple]:
+    """Index rows whose record does not lie wholly inside its WARC file (`.open` until recovered)."""
+    if not (data_dir / "archive.sqlite3").exists():
+        return []
+    connection = sqlite3.connect(data_dir / "archive.sqlite3")
+    try:
+        located = connection.execute(
+            "SELECT warc_file, \"offset\", length FROM captures"
+            " UNION ALL SELECT meta_warc_file, meta_offset, meta_length FROM captures WHERE meta_warc_file IS NOT NULL"
+        ).fetchall()
+    finally:
+        connection.close()
+    sizes: dict[str, int] = {}
+    bad = []
+    for name, offset, length in located:
+        path = data_dir / "warcs" / name
+        if not path.exists():
+            path = path.with_name(name + ".open")  # the killed crawl's file, recovered by the next
+        if name not in sizes:
+            sizes[name] = path.stat().st_size if path.exists() else -1
+        if offset + length > sizes[name]:
+            bad.append((name, offset, length, sizes[name]))
+    return bad
+
+
+def _crawl_killed_after(data_dir: Path, base_url: str, seconds: float, *extra: str) -> None:
+    process = subprocess.Popen(
+        [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *_settings(), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+    )
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_random_kills_during_crawls_lose_nothing_and_the_index_never_runs_ahead(tmp_path) -> None:
+    seed = int(os.environ.get("NEWSARCHIVE_FAULT_SEED", random.randrange(1 << 30)))
+    chance = random.Random(seed)
+    site = build_site(60)
+    data_dir = tmp_path / "data"
+    with serve(site, host="127.0.0.1", port=0) as running:
+        for _ in range(8):  # start-up takes about 1.5 s, a whole crawl about 4 s
+            _crawl_killed_after(data_dir, running.base_url, chance.uniform(1.0, 4.0))
+            assert not rows_past_the_end(data_dir), f"seed {seed}"
+        final = crawl(data_dir, running.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.1")
+    assert final.returncode == 0, f"seed {seed}: " + final.stderr[-3000:]
+    assert not rows_past_the_end(data_dir), f"seed {seed}"
+    indexed = index_view(final.database)
+    reachable = {running.base_url + path for path, truth in site.truth.items() if truth.reachable}
+    missing = reachable - {row[0] for row in indexed["articles"]}
+    assert not missing, f"seed {seed}: {len(missing)} reachable articles not indexed, e.g. {sorted(missing)[:3]}"
+    assert not [run for run in indexed["runs"] if run[2] == "running"], f"seed {seed}"
+    # the index is exactly what a reindex of the WARC files builds
+    copy = _copy(data_dir, tmp_path / "rebuilt")
+    rebuilt = run_newsarchive("reindex", "--data-dir", str(copy))
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    again = index_view(copy / "archive.sqlite3")
+    for table in INDEX_VIEW:
+        assert again[table] == indexed[table], f"seed {seed}: {table} differs from a reindex"
+
+
+def test_a_crawl_killed_while_idle_on_a_slow_page_leaves_no_row_past_a_file_end(tmp_path) -> None:
+    from tests.hostile.server import PROFILE, serve_hostile
+
+    with serve_hostile(slow_page=True) as site:
+        process = subprocess.Popen(
+            [NEWSARCHIVE, "crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url,
+             *_settings(), "-s", "ARCHIVE_DB_BATCH_SIZE=1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        )
+        deadline = time.monotonic() + 60
+        while "/article/slow" not in site.paths() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)  # everything else done: the crawl idles on the slow page, its index rows written
+        process.kill()
+        process.wait()
+    connection = sqlite3.connect(tmp_path / "archive.sqlite3")
+    indexed = connection.execute("SELECT count(*) FROM captures").fetchone()[0]
+    connection.close()
+    assert indexed > 10
+    assert not rows_past_the_end(tmp_path)
+
+
+def test_a_reindex_killed_half_way_leaves_the_old_index_and_a_second_reindex_finishes(archived, tmp_path) -> None:
+    data_dir = _copy(archived, tmp_path / "data")
+    before = index_view(data_dir / "archive.sqlite3")
+    for delay in (0.5, 1.0, 1.5, 2.0):
+        process = subprocess.Popen([NEWSARCHIVE, "reindex", "--data-dir", str(data_dir)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+        time.sleep(delay)
+        process.kill()
+        process.wait()
+        assert index_view(data_dir / "archive.sqlite3") == before  # one transaction: all or nothing
+    done = run_newsarchive("reindex", "--data-dir", str(data_dir))
+    assert done.returncode == 0
+    assert index_view(data_dir / "archive.sqlite3") == before
