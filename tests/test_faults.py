@@ -309,3 +309,43 @@ def test_a_reindex_killed_half_way_leaves_the_old_index_and_a_second_reindex_fin
     done = run_newsarchive("reindex", "--data-dir", str(data_dir))
     assert done.returncode == 0
     assert index_view(data_dir / "archive.sqlite3") == before
+
+
+def test_an_article_whose_record_a_kill_prevented_is_extracted_by_the_next_crawl(tmp_path) -> None:
+    """Killed after the response was archived but before its article record: the next
+    (incremental) crawl finds an identical page, and must still extract and index the article."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    from tests.hostile.server import PROFILE, serve_hostile
+
+    from tests.test_hostile_crawl import LIMITS  # its traps end soon
+
+    settings = [*_settings(), *(arg for value in LIMITS for arg in ("-s", value))]
+    with serve_hostile(huge_page=True) as site:
+        huge = site.base_url + "/article/huge"
+        process = subprocess.Popen(
+            [NEWSARCHIVE, "crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url, *settings],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+        )
+        deadline = time.monotonic() + 60
+        while "/article/huge" not in site.paths() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # archived, and seconds of extraction to go
+        process.kill()
+        process.wait()
+        kinds = set()
+        for path in (tmp_path / "warcs").iterdir():
+            with path.open("rb") as stream:
+                try:
+                    for record in ArchiveIterator(stream):
+                        if record.rec_headers.get_header("WARC-Target-URI") == huge:
+                            kinds.add(record.rec_type)
+                except Exception:  # the torn tail of the killed crawl's file
+                    pass
+        assert kinds == {"request", "response"}, f"the kill came too early or too late: {kinds}"
+        again = crawl(tmp_path, site.base_url, *LIMITS, site=str(PROFILE))
+    assert again.returncode == 0, again.stderr[-3000:]
+    connection = sqlite3.connect(tmp_path / "archive.sqlite3")
+    titles = connection.execute("SELECT title FROM articles WHERE url = ?", (huge,)).fetchall()
+    connection.close()
+    assert titles == [("Huge story",)]

@@ -153,7 +153,7 @@ def _inflate(body: bytes, max_size: int, *, gzip: bool) -> tuple[bytes, bool]:
         _check_size(len(out), max_size)
         if not decompressor.eof:
             return bytes(out), True  # the stream stopped before its end: a truncated body
-        data = decompressor.unused_data
+        data = decompressor.unused_data  # (unconsumed_tail may keep a stale copy of it: not read)
         if not gzip or not data.strip(b"\x00"):  # another gzip member follows, or only padding
             return bytes(out), False
 
