@@ -69,6 +69,40 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
         0.05,
         "Share of pages that may fail (after retries) before the crawl exits with code 4.",
     ),
+    SettingSpec(
+        "ARCHIVE_QUERY_TIMEOUT",
+        60,
+        "Seconds `query` and `search` may spend in the database before they are stopped (0: no limit).",
+    ),
+    SettingSpec(
+        "ARCHIVE_QUERY_MAX_MEMORY",
+        512,
+        "Megabytes of memory SQLite may use for `query` and `search` (a quarter of it for any one value).",
+    ),
+    SettingSpec(
+        "ARCHIVE_MAX_LISTING_PAGES",
+        100,
+        "Listing pages numbered above this (`?page=N`, or a listing path ending in a number such as "
+        "`/news/more/N`) are not followed: endless pagination ends (0: no limit).",
+    ),
+    SettingSpec(
+        "ARCHIVE_MAX_URLS_PER_PATTERN",
+        1000,
+        "At most this many URLs that differ only in their digits (`/calendar/N/N/N`) are followed, "
+        "unless articles were found under that pattern: calendars end (0: no limit).",
+    ),
+    SettingSpec(
+        "ARCHIVE_RETRY_AFTER_MAX",
+        120,
+        "A 429 or 503 with `Retry-After` is retried after that many seconds if it is at most this "
+        "many; a longer wait is not retried in this crawl (a recorded failure).",
+    ),
+    SettingSpec(
+        "ARCHIVE_OBEY_NOARCHIVE",
+        False,
+        "Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the "
+        "directive recorded in `extra.robots`; True leaves their article out of the index.",
+    ),
 )
 
 
@@ -98,6 +132,8 @@ class ArchiveConfig:
     max_failed_ratio: float
     incremental: bool
     recrawl_days: float
+    query_timeout: float
+    query_max_memory: int  # megabytes
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
@@ -111,6 +147,12 @@ class ArchiveConfig:
         max_size = settings.getint("ARCHIVE_WARC_MAX_SIZE")
         if max_size <= 0:
             raise ConfigError(f"ARCHIVE_WARC_MAX_SIZE must be a positive number of bytes, not {max_size}")
+        timeout = settings.getfloat("ARCHIVE_QUERY_TIMEOUT", default_of("ARCHIVE_QUERY_TIMEOUT"))
+        if timeout < 0:
+            raise ConfigError(f"ARCHIVE_QUERY_TIMEOUT must be 0 (no limit) or a number of seconds, not {timeout:g}")
+        memory = settings.getint("ARCHIVE_QUERY_MAX_MEMORY", default_of("ARCHIVE_QUERY_MAX_MEMORY"))
+        if memory < 16:
+            raise ConfigError(f"ARCHIVE_QUERY_MAX_MEMORY must be at least 16 (megabytes), not {memory}")
         batch = settings.getint("ARCHIVE_DB_BATCH_SIZE")
         if batch <= 0:
             raise ConfigError(f"ARCHIVE_DB_BATCH_SIZE must be positive, not {batch}")
@@ -132,6 +174,8 @@ class ArchiveConfig:
             max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO"),
             incremental=settings.getbool("ARCHIVE_INCREMENTAL"),
             recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS"),
+            query_timeout=timeout,
+            query_max_memory=memory,
         )
 
 

@@ -44,9 +44,19 @@ CONCURRENT_ITEMS = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+# Links followed from the start pages; with the trap limits of `crawler/traps.py` (ARCHIVE_MAX_*).
+DEPTH_LIMIT = 100
+
 DOWNLOADER_MIDDLEWARES = {
+    # first of all: a redirect or start URL to another host is dropped before its robots.txt is fetched
+    "crawler.scope.OffsiteGuardMiddleware": 50,
     # after robots.txt (100), before retries and redirects: conditional headers on the first attempt
     "crawler.incremental.IncrementalMiddleware": 120,
+    # Retry-After waited out before the retry middleware (550) retries a 429/503
+    "crawler.retry_after.RetryAfterMiddleware": 560,
+    # Content-Encoding: bombs refused while inflating, undecodable and truncated bodies recorded
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.decoding.ContentDecodingMiddleware": 590,
 }
 
 EXTENSIONS = {
@@ -55,7 +65,8 @@ EXTENSIONS = {
 }
 
 # No "br": pywb (for replay) installs brotlipy, which takes over the `brotli` module name and breaks
-# Scrapy's brotli decoding; gzip and deflate are what every news site serves anyway.
+# Scrapy's brotli decoding; gzip and deflate are what every news site serves anyway. A coding sent
+# unasked is archived raw and recorded as "cannot decode" (crawler/decoding.py).
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en",
