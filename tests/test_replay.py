@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NEWSARCHIVE, REPO, SiteCrawl, replay_server, run_newsarchive
+from tests.helpers import NEWSARCHIVE, REPO, SiteCrawl, replay_server, run_newsarchive
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"

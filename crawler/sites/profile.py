@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from crawler.urls import is_tracking_param
+from archive.urls import is_tracking_param
 
 
 @dataclass(frozen=True, slots=True)

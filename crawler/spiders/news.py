@@ -17,12 +17,10 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
 from crawler.extract import extract_from_tree
-from crawler.incremental import ARCHIVED_LINKS_META
-from crawler.items import ArticleItem
+from crawler.items import ARCHIVED_LINKS_META, CAPTURED_AT_META, RECORD_ID_META, ArticleItem
 from crawler.sites import SiteProfile, load_profile
-from crawler.urls import canonical_url
+from archive.urls import canonical_url
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from archive.cli_shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
+from archive.cli.shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
 from archive.errors import ArchiveError, DatabaseNotMigrated
 
 FORMATS = ("csv", "json", "nl")
@@ -140,7 +140,7 @@ def query(
 
     Example: newsarchive query "SELECT section, COUNT(*) FROM articles WHERE published_at >= :since GROUP BY section" --param since=2026-01-01 --csv
     """
-    from archive.query import run_query
+    from archive.readers.query import run_query
 
     values = _parse_params(params)
     try:
@@ -197,7 +197,7 @@ def search(
 
     Example: newsarchive search "pay strike" --section Britain --since 2026-01-01 --paywalled
     """
-    from archive.search import search as run_search
+    from archive.readers.search import search as run_search
 
     mark = MARK if output_format == "table" and sys.stdout.isatty() else ("[", "]")
     try:

@@ -24,10 +24,10 @@ from sqlalchemy import Connection, Engine, Row, bindparam, func, literal_column,
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 from archive.errors import ArchiveError
-from archive.models import Article, Capture
-from crawler.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
+from archive.index.models import Article, Capture
+from archive.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
 
 MAX_REDIRECTS = 10
 

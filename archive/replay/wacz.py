@@ -23,10 +23,10 @@ import wacz.main
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 from archive.errors import ArchiveError
-from archive.models import Article, Capture
-from archive.replay import REPLAY_RECORDS
+from archive.index.models import Article, Capture
+from archive.replay.server import REPLAY_RECORDS
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def export_wacz(database_url: str, warc_dir: Path, output: Path) -> WaczSummary:
 
 @contextlib.contextmanager
 def _replayable_records_only() -> Iterator[None]:
-    """Index only what replay may serve (see `archive.replay.REPLAY_RECORDS`).
+    """Index only what replay may serve (see `archive.replay.server.REPLAY_RECORDS`).
 
     The wacz package builds its indexer with fixed options and indexes our article metadata
     records too, which share the page's URL and date; ReplayWeb.page or pywb could then show the

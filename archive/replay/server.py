@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError, WarcDirectoryNotFound
+from archive.layout import DataLayout
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("archive.replay.access")
@@ -51,8 +52,8 @@ class ReplayLayout:
     root: Path  # DATA_DIR/replay
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, warc_dir: Path) -> ReplayLayout:
-        return cls(Path(warc_dir).resolve(), (Path(data_dir) / "replay").resolve())
+    def of(cls, layout: DataLayout) -> ReplayLayout:
+        return cls(layout.warc_dir.resolve(), layout.replay_dir.resolve())
 
     @property
     def collections_dir(self) -> Path:
