@@ -30,7 +30,7 @@ test: $(BIN)/newsarchive browser
 	$(BIN)/python -m pytest -q
 
 benchmark: $(BIN)/newsarchive
-	$(BIN)/python benchmarks/crawl.py --articles 2000 --repeat 2
+	$(BIN)/python benchmarks/crawl.py --articles 3000 --pairs 3
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info

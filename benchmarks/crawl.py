@@ -1,87 +1,131 @@
-"""Crawl throughput and peak memory: full archival crawl vs. the same spider storing nothing vs. a
-plain Scrapy CrawlSpider with a LinkExtractor, all against one generated site in the same run.
+"""Crawl throughput and peak memory: `newsarchive crawl` against a plain Scrapy CrawlSpider, same site, same run.
 
-    .venv/bin/python benchmarks/crawl.py --articles 2000
+    .venv/bin/python benchmarks/crawl.py --articles 3000 --pairs 3
 
-The site is served by a separate process (so it never competes for this process's GIL); each crawl
-runs in its own process and reports its own pages/second and peak RSS.
+The sample site (tests/site) is pre-rendered to files and served by nginx (benchmarks/static_site.py),
+which answers tens of thousands of requests a second, so neither crawler ever waits on the server.
+Both crawl with politeness off (AUTOTHROTTLE_ENABLED=False DOWNLOAD_DELAY=0 CONCURRENT_REQUESTS=32
+CONCURRENT_REQUESTS_PER_DOMAIN=32), each in its own process, in interleaved pairs (the order
+alternates from pair to pair) so that load from anything else on the machine falls on both.
+
+For each run: pages fetched (Scrapy's `response_received_count`), wall time of the whole command as a
+user waits for it (start-up and the final flush included), pages/s over that time, Scrapy's own
+`elapsed_time_seconds` (spider opened to closed; for information), and the peak RSS of the command's
+whole process tree. The ratio columns divide the archival crawl's figure by the plain
+spider's in the same pair; the medians summarise the pairs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
+import signal
+import re
+import statistics
 import sys
 import tempfile
-import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from measure import run_measured
+from static_site import StaticSite
+
 HERE = Path(__file__).resolve().parent
-MODES = ("archival", "no-storage", "plain-crawlspider")
+NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
+POLITENESS_OFF = (
+    "AUTOTHROTTLE_ENABLED=False",
+    "DOWNLOAD_DELAY=0",
+    "CONCURRENT_REQUESTS=32",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=32",
+    "LOG_LEVEL=INFO",  # Scrapy's closing stats dump is read back for the page count
+)
+PAGES = re.compile(r"'response_received_count': (\d+)")
+ELAPSED = re.compile(r"'elapsed_time_seconds': ([\d.]+)")
 
 
-def start_site(articles: int) -> tuple[subprocess.Popen, str]:
-    server = subprocess.Popen(
-        [sys.executable, "-m", "newsarchive_site", "serve", "--port", "0", "--articles", str(articles)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    base_url = server.stdout.readline().strip()
-    if not base_url.startswith("http"):
-        server.kill()
-        raise SystemExit(f"the sample site did not start: {base_url!r}")
-    return server, base_url
+@dataclass(frozen=True, slots=True)
+class Run:
+    mode: str
+    pages: int
+    seconds: float
+    crawl_seconds: float  # Scrapy's elapsed_time_seconds: spider opened to closed, without start-up
+    peak_rss_mb: float
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds
 
 
-def run_mode(mode: str, base_url: str, workdir: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, str(HERE / "crawl_once.py"), mode, base_url, str(workdir / mode)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{mode} crawl failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def settings_args(*extra: str) -> list[str]:
+    return [arg for pair in (*POLITENESS_OFF, *extra) for arg in ("-s", pair)]
+
+
+def archival_command(base_url: str, data_dir: Path, *extra: str) -> list[str]:
+    return [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url,
+            *settings_args("ARCHIVE_PROGRESS=False", *extra)]
+
+
+def plain_command(base_url: str) -> list[str]:
+    return [sys.executable, str(HERE / "plain_spider.py"), base_url, *settings_args()]
+
+
+def run_one(mode: str, base_url: str, workdir: Path) -> Run:
+    command = archival_command(base_url, workdir / "data") if mode == "archival" else plain_command(base_url)
+    measured = run_measured(command, cwd=workdir)
+    found, elapsed = PAGES.search(measured.stderr), ELAPSED.search(measured.stderr)
+    if measured.returncode != 0 or found is None or elapsed is None:
+        raise SystemExit(f"the {mode} crawl failed (exit {measured.returncode}):\n{measured.stderr[-3000:]}")
+    return Run(mode, int(found.group(1)), measured.seconds, float(elapsed.group(1)), measured.peak_rss_mb)
+
+
+def print_table(pairs: list[tuple[Run, Run]]) -> None:
+    print(f"{'pair':<6}{'mode':<10}{'pages':>8}{'seconds':>9}{'pages/s':>9}{'crawl s':>9}{'peak MB':>9}"
+          f"{'speed':>8}{'memory':>8}")
+    for number, (archival, plain) in enumerate(pairs, 1):
+        for run in (archival, plain):
+            ratios = (f"{archival.pages_per_second / plain.pages_per_second:>7.2f}x"
+                      f"{archival.peak_rss_mb / plain.peak_rss_mb:>7.2f}x") if run is archival else ""
+            print(f"{number:<6}{run.mode:<10}{run.pages:>8}{run.seconds:>9.1f}{run.pages_per_second:>9.1f}"
+                  f"{run.crawl_seconds:>9.1f}{run.peak_rss_mb:>9.1f}{ratios}")
+    speed = statistics.median(a.pages_per_second / p.pages_per_second for a, p in pairs)
+    memory = statistics.median(a.peak_rss_mb / p.peak_rss_mb for a, p in pairs)
+    archival_rate = statistics.median(a.pages_per_second for a, _ in pairs)
+    plain_rate = statistics.median(p.pages_per_second for _, p in pairs)
+    archival_rss = statistics.median(a.peak_rss_mb for a, _ in pairs)
+    plain_rss = statistics.median(p.peak_rss_mb for _, p in pairs)
+    print(f"median: archival {archival_rate:.1f} pages/s, {archival_rss:.0f} MB; plain {plain_rate:.1f} pages/s, "
+          f"{plain_rss:.0f} MB; ratio {speed:.2f}x speed, {memory:.2f}x memory")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per mode; the best is reported")
+    parser.add_argument("--articles", type=int, default=3000)
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved archival/plain pairs")
+    parser.add_argument("--only", choices=("archival", "plain"), help="run one crawler only (profiling)")
     options = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop nginx and remove its files on kill
 
-    started = time.monotonic()
-    server, base_url = start_site(options.articles)
-    try:
-        results: dict[str, dict] = {}
-        with tempfile.TemporaryDirectory() as workdir:
-            for _ in range(options.repeat):
-                for mode in MODES:
-                    result = run_mode(mode, base_url, Path(workdir) / str(time.monotonic_ns()))
-                    best = results.get(mode)
-                    if best is None or result["pages_per_second"] > best["pages_per_second"]:
-                        results[mode] = result
-    finally:
-        server.terminate()
-        server.wait()
-
-    plain = results["plain-crawlspider"]
-    print(f"site: {options.articles} articles, served from {base_url}; total {time.monotonic() - started:.0f}s")
-    print(f"{'mode':<20}{'pages':>8}{'seconds':>10}{'pages/s':>10}{'peak MB':>10}{'speed':>8}{'memory':>8}")
-    for mode in MODES:
-        result = results[mode]
-        print(
-            f"{mode:<20}{result['pages']:>8}{result['seconds']:>10.1f}{result['pages_per_second']:>10.1f}"
-            f"{result['peak_rss_mb']:>10.1f}"
-            f"{result['pages_per_second'] / plain['pages_per_second']:>7.2f}x"
-            f"{result['peak_rss_mb'] / plain['peak_rss_mb']:>7.2f}x"
-        )
-    archival = results["archival"]
-    if "articles" in archival:
-        print(f"archival crawl: {archival['articles']} articles, {archival['warc_bytes']:,} WARC bytes")
+    with StaticSite.start(options.articles) as site:
+        rate = site.requests_per_second()
+        served = f"{rate:,.0f} requests/s (wrk, 32 connections)" if rate else "not load-tested (no wrk)"
+        print(f"site: {options.articles} articles, {site.rendered.pages} pages by nginx at {site.base_url}, {served}",
+              flush=True)
+        pairs: list[tuple[Run, Run]] = []
+        with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as workdir:
+            for number in range(options.pairs):
+                order = ("archival", "plain") if number % 2 == 0 else ("plain", "archival")
+                if options.only:
+                    order = (options.only,)
+                runs = {}
+                for mode in order:
+                    run_dir = Path(workdir) / f"{number}-{mode}"
+                    run_dir.mkdir()
+                    runs[mode] = run_one(mode, site.base_url, run_dir)
+                    print(f"  {mode}: {runs[mode].pages} pages in {runs[mode].seconds:.1f}s, "
+                          f"{runs[mode].peak_rss_mb:.0f} MB", flush=True)
+                if not options.only:
+                    pairs.append((runs["archival"], runs["plain"]))
+    if pairs:
+        print_table(pairs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,10 @@
 """Nightly re-crawl cost: WARC bytes written and time taken by a crawl of an unchanged site,
 against the first crawl of it.
 
-    .venv/bin/python benchmarks/recrawl.py --articles 2000
+    .venv/bin/python benchmarks/recrawl.py --articles 3000
+
+The site is served by nginx from pre-rendered files (benchmarks/static_site.py; its ETag and
+Last-Modified answer conditional requests with 304), with politeness off as in benchmarks/crawl.py.
 
 Three crawls into one data directory: the first; a re-crawl that re-fetches every archived article
 with a conditional request (the worst case: every article younger than ARCHIVE_RECRAWL_DAYS); and a
@@ -18,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from crawl import start_site  # benchmarks/crawl.py
+from crawl import POLITENESS_OFF  # benchmarks/crawl.py
+from static_site import StaticSite
 
 NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
-LOCAL = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "LOG_LEVEL=WARNING", "ARCHIVE_MAX_FAILED_RATIO=1")
+LOCAL = (*POLITENESS_OFF, "LOG_LEVEL=WARNING", "ARCHIVE_MAX_FAILED_RATIO=1", "ARCHIVE_PROGRESS=False")
 
 
 def crawl(data_dir: Path, base_url: str, *settings: str) -> tuple[float, int]:
@@ -43,20 +47,15 @@ def warc_bytes(data_dir: Path) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--articles", type=int, default=3000)
     options = parser.parse_args()
-    server, base_url = start_site(options.articles)
-    try:
-        with tempfile.TemporaryDirectory() as workdir:
-            data_dir = Path(workdir)
-            runs = {
-                "first crawl": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
-                "re-crawl, every article conditional": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
-                "re-crawl, default policy": crawl(data_dir, base_url),
-            }
-    finally:
-        server.terminate()
-        server.wait()
+    with StaticSite.start(options.articles) as site, tempfile.TemporaryDirectory() as workdir:
+        data_dir, base_url = Path(workdir), site.base_url
+        runs = {
+            "first crawl": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
+            "re-crawl, every article conditional": crawl(data_dir, base_url, "ARCHIVE_RECRAWL_DAYS=100000"),
+            "re-crawl, default policy": crawl(data_dir, base_url),
+        }
     first_seconds, first_bytes = runs["first crawl"]
     print(f"site: {options.articles} articles, nothing changed between the crawls")
     print(f"{'crawl':<40}{'seconds':>9}{'WARC bytes':>14}{'time':>8}{'bytes':>8}")

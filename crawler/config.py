@@ -38,6 +38,8 @@ class ArchiveConfig:
     max_failed_ratio: float
     incremental: bool
     recrawl_days: float
+    query_timeout: float
+    query_max_memory: int  # megabytes
 
     @property
     def data_dir(self) -> Path:
@@ -71,6 +73,12 @@ class ArchiveConfig:
         max_size = number("ARCHIVE_WARC_MAX_SIZE")
         if max_size <= 0:
             raise ConfigError(f"ARCHIVE_WARC_MAX_SIZE must be a positive number of bytes, not {max_size}")
+        timeout = settings.getfloat("ARCHIVE_QUERY_TIMEOUT", defaults.ARCHIVE_QUERY_TIMEOUT)
+        if timeout < 0:
+            raise ConfigError(f"ARCHIVE_QUERY_TIMEOUT must be 0 (no limit) or a number of seconds, not {timeout:g}")
+        memory = number("ARCHIVE_QUERY_MAX_MEMORY")
+        if memory < 16:
+            raise ConfigError(f"ARCHIVE_QUERY_MAX_MEMORY must be at least 16 (megabytes), not {memory}")
         batch = number("ARCHIVE_DB_BATCH_SIZE")
         if batch <= 0:
             raise ConfigError(f"ARCHIVE_DB_BATCH_SIZE must be positive, not {batch}")
@@ -92,6 +100,8 @@ class ArchiveConfig:
             max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO", defaults.ARCHIVE_MAX_FAILED_RATIO),
             incremental=flag("ARCHIVE_INCREMENTAL"),
             recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS", defaults.ARCHIVE_RECRAWL_DAYS),
+            query_timeout=timeout,
+            query_max_memory=memory,
         )
 
 

@@ -194,8 +194,8 @@ class WarcCaptureExtension(SessionProvider):
             concurrent_to=item.response_record_id,
             date=item.captured_at,
         )
-        if article.paywall.paywalled:
-            self.stats.inc_value("archive/articles/paywalled")
+        verdict = {True: "paywalled", False: "free", None: "paywall_unknown"}[article.paywall.paywalled]
+        self.stats.inc_value(f"archive/articles/{verdict}")
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archiver is None:
@@ -229,7 +229,9 @@ class WarcCaptureExtension(SessionProvider):
                 self.database.close()
             except ArchiveError as exc:
                 logger.error("%s", exc)
-                self.stats.set_value("archive/failed", str(exc))
+                # a failed WARC write is the cause (a full disk fails the index next): it is named first
+                if not self.stats.get_value("archive/failed"):
+                    self.stats.set_value("archive/failed", str(exc))
         self.lock.release()
 
     def _run_stats(self, reason: str) -> dict[str, Any]:
@@ -240,6 +242,8 @@ class WarcCaptureExtension(SessionProvider):
             if key.startswith(wanted) and isinstance(value, (int, float, str))
         }
         stats["finish_reason"] = reason
+        # which pages failed and how: the next run reports the same failure as a repeat, not anew
+        stats["failed_urls"] = dict(getattr(self.crawler.spider, "failed_urls", {}))
         return stats
 
     def _warcinfo_fields(self, site: str) -> dict[str, str]:

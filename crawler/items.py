@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import IgnoreRequest
+
 from crawler.extract.article import Article
 
 if TYPE_CHECKING:  # the spider must not load the index (SQLAlchemy) to read this module
@@ -24,6 +26,17 @@ REVISIT_META = "warc_revisit"  # the response was archived as a revisit of an ea
 ARCHIVED_LINKS_META = "archived_similar_links"
 # Set by the incremental middleware, read by the capture extension: the URL's last full capture.
 PREVIOUS_CAPTURE_META = "archive_previous_capture"
+# Set by the decoding middleware on a response whose compressed body ended early; read by the spider.
+TRUNCATED_META = "archive_body_truncated"
+
+
+class UndecodableResponse(IgnoreRequest):
+    """Raised by the decoding middleware for a response archived raw whose body the spider cannot
+    read; `kind` names why, for the spider's failure stats."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(slots=True)

@@ -55,12 +55,18 @@ class CrawlOutcome:
     def summary(self) -> str:
         """One line for the operator (and cron mail): what was archived, and where."""
         stats = self.stats
-        articles = stats.get("archive/articles", 0)
-        paywalled = stats.get("archive/articles/paywalled", 0)
+        fresh = stats.get("archive/articles/new", 0) + stats.get("archive/articles/changed", 0)
+        unchanged = stats.get("archive/articles/unchanged", 0)
+        verdicts = ", ".join(
+            f"{stats.get(f'archive/articles/{key}', 0)} {label}"
+            for key, label in (("paywalled", "paywalled"), ("free", "free"), ("paywall_unknown", "unknown"))
+        )
         errors = stats.get("archive/failed_pages", 0)
+        repeated = stats.get("archive/failed_pages/repeated", 0)
         return (
-            f"{stats.get('archive/responses', 0)} responses archived, {articles} articles "
-            f"({paywalled} paywalled, {articles - paywalled} free), {errors} failed pages; "
+            f"{stats.get('archive/responses', 0)} responses archived, {fresh} articles new or changed "
+            f"({verdicts}), {unchanged} unchanged (revisits), {errors} failed pages"
+            f"{f' ({repeated} failing as in the previous run)' if repeated else ''}; "
             f"{stats.get('archive/warc_files', 0)} WARC files ({stats.get('archive/warc_bytes', 0):,} bytes) "
             f"in {self.config.warc_dir}; index {self.config.database_url}"
         )

@@ -47,6 +47,22 @@ ARCHIVE_RECRAWL_DAYS = 7
 ARCHIVE_PROGRESS = True
 # Share of pages that may fail (after retries) before the crawl exits with code 4.
 ARCHIVE_MAX_FAILED_RATIO = 0.05
+# Seconds `query` and `search` may spend in the database before they are stopped (0: no limit).
+ARCHIVE_QUERY_TIMEOUT = 60
+# Megabytes of memory SQLite may use for `query` and `search` (a quarter of it for any one value).
+ARCHIVE_QUERY_MAX_MEMORY = 512
+# Listing pages numbered above this (`?page=N`, or a listing path ending in a number such as
+# `/news/more/N`) are not followed: endless pagination ends (0: no limit).
+ARCHIVE_MAX_LISTING_PAGES = 100
+# At most this many URLs that differ only in their digits (`/calendar/N/N/N`) are followed, unless
+# articles were found under that pattern: calendars end (0: no limit).
+ARCHIVE_MAX_URLS_PER_PATTERN = 1000
+# A 429 or 503 with `Retry-After` is retried after that many seconds if it is at most this many; a
+# longer wait is not retried in this crawl (a recorded failure).
+ARCHIVE_RETRY_AFTER_MAX = 120
+# Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the directive
+# recorded in `extra.robots`; True leaves their article out of the index.
+ARCHIVE_OBEY_NOARCHIVE = False
 
 # --- Scrapy's settings, where ours differ from its defaults ---------------------------------------
 # Honest identity: the project and a contact URL, so a site owner knows who is crawling.
@@ -79,9 +95,19 @@ DEPTH_PRIORITY = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 
+# Links followed from the start pages; with the trap limits of `crawler/traps.py` (ARCHIVE_MAX_*).
+DEPTH_LIMIT = 100
+
 DOWNLOADER_MIDDLEWARES = {
+    # first of all: a redirect or start URL to another host is dropped before its robots.txt is fetched
+    "crawler.scope.OffsiteGuardMiddleware": 50,
     # after robots.txt (100), before retries and redirects: conditional headers on the first attempt
     "crawler.middleware.IncrementalMiddleware": 120,
+    # Retry-After waited out before the retry middleware (550) retries a 429/503
+    "crawler.retry_after.RetryAfterMiddleware": 560,
+    # Content-Encoding: bombs refused while inflating, undecodable and truncated bodies recorded
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.decoding.ContentDecodingMiddleware": 590,
 }
 
 EXTENSIONS = {
@@ -90,7 +116,8 @@ EXTENSIONS = {
 }
 
 # No "br": pywb (for replay) installs brotlipy, which takes over the `brotli` module name and breaks
-# Scrapy's brotli decoding; gzip and deflate are what every news site serves anyway.
+# Scrapy's brotli decoding; gzip and deflate are what every news site serves anyway. A coding sent
+# unasked is archived raw and recorded as "cannot decode" (crawler/decoding.py).
 DEFAULT_REQUEST_HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "en",

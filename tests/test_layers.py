@@ -20,6 +20,8 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("archive.errors", 0, "core"),
     ("archive.urls", 0, "core"),
     ("archive.layout", 0, "core"),
+    ("archive.terminal", 0, "core"),
+    ("archive.content_encoding", 0, "core"),
     ("archive.warc", 1, "warc"),
     ("archive.index", 2, "index"),
     ("migrations", 2, "index"),
@@ -30,8 +32,10 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("crawler.middleware", 6, "middleware"),
     ("crawler.spiders", 6, "spiders"),
     ("crawler.progress", 6, "progress"),
+    ("crawler.decoding", 6, "decoding"),
+    ("crawler.retry_after", 6, "retry_after"),
     ("crawler.run", 7, "run"),
-    ("crawler", 5, "crawler"),  # config, settings, sites, extract, items
+    ("crawler", 5, "crawler"),  # config, settings, sites, extract, items, scope, traps, robots_meta
     ("archive.cli", 8, "cli"),
     ("archive", 0, "core"),  # the package itself
 )

@@ -154,3 +154,36 @@ def test_crawl_profile_option_usage_errors(tmp_path: Path, capsys: pytest.Captur
     assert "disagree" in capsys.readouterr().err
     assert main(["crawl", "--profile", str(tmp_path / "missing.toml"), "--data-dir", str(tmp_path)]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_a_start_path_cannot_name_another_host(tmp_path: Path) -> None:
+    text = GOOD.replace('start_paths = ["/",', 'start_paths = ["//elsewhere.example/x", "/",')
+    with pytest.raises(ProfileError, match=r"urls.start_paths: '//elsewhere.example/x': must start with '/' \(one"):
+        load_profile(str(_write(tmp_path, text)))
+
+
+def test_a_pattern_that_backtracks_without_bound_is_rejected(tmp_path: Path) -> None:
+    from tests.helpers import run_newsarchive
+
+    text = GOOD.replace("deny_paths = ['", "deny_paths = ['(a|aa)+$', '")
+    path = _write(tmp_path, text)
+    checked = run_newsarchive("sites", str(path))
+    assert checked.returncode == 2
+    assert "urls.deny_paths: regular expression '(a|aa)+$' backtracks without bound" in checked.stderr
+    # the classic `(a+)+$` is harmless in the regex engine profiles use: accepted, and fast
+    fine = load_profile(str(_write(tmp_path, GOOD.replace("deny_paths = ['", "deny_paths = ['(a+)+$', '"))))
+    assert fine.is_denied_url("https://morningstaronline.co.uk/" + "a" * 5000 + "!") is False
+
+
+def test_a_match_that_runs_too_long_is_no_match_and_switches_the_pattern_off() -> None:
+    import time
+
+    from crawler.sites.patterns import MATCH_TIMEOUT, SafePattern
+
+    pattern = SafePattern(r"(a|aa)+$")  # as if it had slipped past the loader's probes
+    started = time.monotonic()
+    assert pattern.search("a" * 60 + "!") is None
+    assert time.monotonic() - started < MATCH_TIMEOUT * 20
+    assert pattern.switched_off
+    assert pattern.search("aa") is None  # off for the rest of the run
+    assert SafePattern(r"^/article/").search("/article/x") is not None

@@ -1,15 +1,17 @@
-"""Reading revisits back: two real crawls of an unchanged sample site, replayed by pywb and shown.
+"""Reading revisits back: two real crawls of the sample site, replayed by pywb and shown.
 
 The second crawl archives an article served with an ETag as a `server-not-modified` revisit (the
-server answered 304) and one served without an ETag as an `identical-payload-digest` revisit (same
-bytes again). pywb resolves the second kind to the original payload; the first it replays as the
-304 it is, which the README documents ("Replay and export"). `newsarchive show` reads the original
-for both and says when the article was seen again.
+server answered 304), one served without an ETag as an `identical-payload-digest` revisit (same
+bytes again), and one the site changed in between as a new response. The replay index points both
+kinds of revisit at their original (`archive.replay.index`), so every capture opens in pywb at its
+own timestamp with the text it had, checked in a real browser. `newsarchive show` reads the
+original for both revisits and says when the article was seen again.
 """
 
 from __future__ import annotations
 
 import html
+import io
 import json
 import subprocess
 import urllib.error
@@ -25,6 +27,7 @@ from newsarchive_site import build_site, serve
 from tests.helpers import NEWSARCHIVE, crawl, replay_server, run_newsarchive
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
+CORRECTION = "Correction appended overnight: "
 
 
 def stamp(warc_date: str) -> str:
@@ -47,13 +50,19 @@ def recrawled(tmp_path_factory):
         truth for truth in site.truth.values()
         if truth.reachable and not truth.paywalled and truth.variants == ("metadata:jsonld",)
     ]
-    with_etag, without_etag = free[0], free[1]
+    with_etag, without_etag, changed = free[0], free[1], free[2]
     site.pages[without_etag.path] = replace(site.pages[without_etag.path], etag=False)
     data_dir = tmp_path_factory.mktemp("revisits")
     with serve(site, host="127.0.0.1", port=0) as server:
-        for _ in range(2):
-            done = crawl(data_dir, server.base_url, ALWAYS_REFETCH)
-            assert done.returncode == 0, done.stderr[-3000:]
+        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH)
+        assert done.returncode == 0, done.stderr[-3000:]
+        first_words = changed.free_text.split("\n\n")[0][:60]
+        page = site.pages[changed.path]
+        assert first_words.encode() in page.body
+        site.pages[changed.path] = replace(page, body=page.body.replace(
+            first_words.encode(), (CORRECTION + first_words).encode(), 1))
+        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH)
+        assert done.returncode == 0, done.stderr[-3000:]
         base = server.base_url
     articles = {}
     for kind, truth in [("server-not-modified", with_etag), ("identical-payload-digest", without_etag)]:
@@ -61,6 +70,7 @@ def recrawled(tmp_path_factory):
         headers = revisit_headers(data_dir / "warcs", url)
         assert headers.get_header("WARC-Profile").endswith(kind)
         articles[kind] = (truth, url, headers)
+    articles["changed"] = (changed, base + changed.path, None)
     return data_dir, base, articles, site
 
 
@@ -95,9 +105,10 @@ def test_pywb_resolves_an_identical_payload_digest_revisit_to_the_original_body(
     revisit_stamp = stamp(headers.get_header("WARC-Date"))
     assert revisit_stamp != stamp(headers.get_header("WARC-Refers-To-Date"))
     entry = cdxj_line(data_dir, url, revisit_stamp)
-    assert (entry["mime"], entry["status"]) == ("warc/revisit", "200")
+    assert (entry["mime"], entry["status"]) == ("text/html", "200")
+    assert entry["revisit"] == {"status": "200", "original": stamp(headers.get_header("WARC-Refers-To-Date"))}
 
-    status, response_headers, body = get(f"{replay}newsarchive/{revisit_stamp}id_/{url}")
+    status, response_headers, body = get(f"{replay.archive}newsarchive/{revisit_stamp}id_/{url}")
     assert status == 200
     assert parsedate_to_datetime(response_headers["Memento-Datetime"]).strftime("%Y%m%d%H%M%S") == revisit_stamp
     text = html.unescape(body.decode("utf-8"))
@@ -105,23 +116,66 @@ def test_pywb_resolves_an_identical_payload_digest_revisit_to_the_original_body(
     assert truth.free_text.split("\n\n")[0][:60] in text
 
 
-def test_pywb_replays_a_server_not_modified_revisit_as_its_304(recrawled, replay) -> None:
-    """The documented limitation: pywb does not load the payload of a revisit whose status is 3xx."""
+def test_pywb_replays_a_server_not_modified_revisit_as_its_original_at_the_revisit_date(recrawled, replay) -> None:
+    """pywb alone would replay the 304 itself (an empty page); the index points it at the original."""
     data_dir, _, articles, _ = recrawled
     truth, url, headers = articles["server-not-modified"]
     revisit_stamp = stamp(headers.get_header("WARC-Date"))
-    entry = cdxj_line(data_dir, url, revisit_stamp)
-    assert (entry["mime"], entry["status"]) == ("warc/revisit", "304")
-
-    status, _, body = get(f"{replay}newsarchive/{revisit_stamp}id_/{url}")
-    assert (status, body) == (304, b""), "pywb now resolves 304 revisits: update the README and this test"
-    # the original it refers to opens at its own timestamp, which WARC-Refers-To-Date names
     original_stamp = stamp(headers.get_header("WARC-Refers-To-Date"))
-    status, _, body = get(f"{replay}newsarchive/{original_stamp}id_/{url}")
+    entry = cdxj_line(data_dir, url, revisit_stamp)
+    assert (entry["mime"], entry["status"]) == ("text/html", "200")
+    assert entry["revisit"] == {"status": "304", "original": original_stamp}
+
+    status, response_headers, body = get(f"{replay.archive}newsarchive/{revisit_stamp}id_/{url}")
     assert status == 200
+    assert parsedate_to_datetime(response_headers["Memento-Datetime"]).strftime("%Y%m%d%H%M%S") == revisit_stamp
     text = html.unescape(body.decode("utf-8"))
     assert truth.title in text
     assert truth.free_text.split("\n\n")[0][:60] in text
+    # the WARC file keeps the standard revisit record: nothing was rewritten to suit a reader
+    assert headers.get_header("WARC-Type") == "revisit"
+
+
+def captures_of(warc_dir: Path, url: str) -> list[str]:
+    """The timestamps of every response or revisit record of `url`, oldest first."""
+    stamps = []
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if (record.rec_type in ("response", "revisit")
+                        and record.rec_headers.get_header("WARC-Target-URI") == url):
+                    stamps.append(stamp(record.rec_headers.get_header("WARC-Date")))
+    return stamps
+
+
+def test_browser_opens_every_capture_of_unchanged_identical_and_changed_articles(recrawled, replay) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    data_dir, _, articles, _ = recrawled
+    expected = []  # (url, timestamp, title, text that must show, text that must not)
+    for kind, (truth, url, _) in articles.items():
+        first, second = captures_of(data_dir / "warcs", url)
+        opening = truth.free_text.split("\n\n")[0][:60]
+        if kind == "changed":
+            expected += [(url, first, truth.title, opening, CORRECTION), (url, second, truth.title, CORRECTION + opening, "")]
+        else:
+            expected += [(url, stamp_, truth.title, opening, CORRECTION) for stamp_ in (first, second)]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            for url, timestamp, title, shown, absent in expected:
+                page.goto(f"{replay.archive}newsarchive/{timestamp}/{url}")
+                assert f"/newsarchive/{timestamp}/" in page.url, (url, timestamp, page.url)
+                assert page.locator("h1").first.inner_text().strip() == title, (url, timestamp)
+                body = " ".join(page.locator("body").inner_text().split())
+                assert shown in body, (url, timestamp)
+                if absent:
+                    assert absent not in body, (url, timestamp)
+        finally:
+            browser.close()
 
 
 @pytest.mark.parametrize("kind", ["server-not-modified", "identical-payload-digest"])
@@ -149,3 +203,27 @@ def test_show_raw_of_a_revisited_page_writes_the_original_bytes(recrawled) -> No
     )
     assert raw.returncode == 0, raw.stderr
     assert raw.stdout == site.lookup("/").render(base)[1]
+
+
+def test_wacz_index_points_a_304_revisit_at_its_original_record(recrawled, tmp_path) -> None:
+    """ReplayWeb.page loads what the WACZ index names: the revisit's time, the original's bytes."""
+    import gzip
+    import zipfile
+
+    data_dir, _, articles, _ = recrawled
+    truth, url, headers = articles["server-not-modified"]
+    output = tmp_path / "archive.wacz"
+    done = run_newsarchive("export", "wacz", "--data-dir", str(data_dir), "-o", str(output))
+    assert done.returncode == 0, done.stderr
+    revisit_stamp = stamp(headers.get_header("WARC-Date"))
+    with zipfile.ZipFile(output) as wacz:
+        lines = gzip.decompress(wacz.read("indexes/index.cdx.gz")).decode().splitlines()
+        (entry,) = [json.loads(line.split(" ", 2)[2]) for line in lines
+                    if line.split(" ", 2)[1] == revisit_stamp and json.loads(line.split(" ", 2)[2])["url"] == url]
+        assert (entry["status"], entry["revisit"]["status"]) == ("200", "304")
+        data = wacz.read("archive/" + entry["filename"])
+    offset, length = int(entry["offset"]), int(entry["length"])
+    record = next(ArchiveIterator(io.BytesIO(data[offset:offset + length])))
+    assert record.rec_type == "response"
+    assert record.rec_headers.get_header("WARC-Record-ID") == headers.get_header("WARC-Refers-To")
+    assert truth.title in html.unescape(record.content_stream().read().decode())

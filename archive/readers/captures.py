@@ -12,7 +12,6 @@ the full capture the revisit refers to, and reports the latest revisit as the da
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
@@ -24,12 +23,16 @@ from sqlalchemy import Connection, Engine, Row, bindparam, func, literal_column,
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from archive.index.database import make_engine
+from archive.content_encoding import CannotDecode, DecodedTooLarge, content_codings
+from archive.content_encoding import decode_content as decode_capped
 from archive.errors import ArchiveError
+from archive.index.database import make_engine
 from archive.index.models import Article, Capture
+from archive.terminal import printable
 from archive.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
 
 MAX_REDIRECTS = 10
+MAX_DECODED_BODY = 64 * 1024 * 1024  # bytes `show --raw` decompresses; DOWNLOAD_MAXSIZE is 20 MiB
 
 
 class CaptureNotFound(ArchiveError):
@@ -131,31 +134,15 @@ def read_record(warc_dir: Path, location: RecordLocation) -> tuple[ArcWarcRecord
     raise RecordUnreadable(path, location.offset, "no WARC record there")
 
 
-def decode_content(body: bytes, content_encoding: str) -> bytes:
-    """Undo a Content-Encoding chain ("gzip", "deflate", "br", or several, last applied first)."""
-    codings = [coding.strip().lower() for coding in content_encoding.split(",") if coding.strip()]
-    for coding in reversed(codings):
-        if coding in ("gzip", "x-gzip"):
-            body = zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            try:
-                body = zlib.decompress(body)
-            except zlib.error:  # raw deflate, as some servers send it
-                body = zlib.decompress(body, -zlib.MAX_WBITS)
-        elif coding == "br":
-            body = _unbrotli(body)
-        elif coding != "identity":
-            raise ArchiveError(f"cannot decode Content-Encoding {coding!r}: use --raw without decoding")
-    return body
-
-
-def _unbrotli(body: bytes) -> bytes:
-    import brotli  # Google's brotli, or brotlipy (which pywb pulls in) under the same name
-
-    decompressor = brotli.Decompressor()
-    if hasattr(decompressor, "process"):
-        return decompressor.process(body)
-    return decompressor.decompress(body)
+def decode_content(body: bytes, content_encoding: str, max_size: int = MAX_DECODED_BODY) -> bytes:
+    """Undo a Content-Encoding chain ("gzip", "deflate", "br", or several, last applied first),
+    refusing, while it inflates, a body that grows past `max_size` bytes (a decompression bomb)."""
+    try:
+        return decode_capped(body, content_codings([content_encoding]), max_size=max_size).body
+    except CannotDecode as exc:
+        raise ArchiveError(f"{exc}: the record is intact in the WARC file (read it with warcio)") from exc
+    except DecodedTooLarge as exc:
+        raise ArchiveError(f"the archived body {exc}; the record is intact in the WARC file") from exc
 
 
 # Only the columns `show` needs, as Core statements: compiled once per engine, and no ORM objects.
@@ -331,7 +318,7 @@ def describe(capture: ArchivedCapture) -> str:
     article = capture.article
     if article is None:
         lines.append("Article:      none (no article metadata record for this capture)")
-        return "\n".join(lines) + "\n"
+        return printable("\n".join(lines), keep="\n\t") + "\n"
     paywall = article.get("paywall") or {}
     lines += [
         f"Title:        {article.get('title', '')}",
@@ -349,7 +336,7 @@ def describe(capture: ArchivedCapture) -> str:
         "",
         article.get("free_text", ""),
     ]
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines), keep="\n\t") + "\n"
 
 
 def _paywall_summary(paywall: dict[str, Any]) -> str:

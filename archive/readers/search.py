@@ -9,6 +9,7 @@ Like `run_query`, search opens the database read-only.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,11 +18,17 @@ from typing import Any
 from archive.index.database import FULLTEXT_TABLE, display_url, head_revision
 from archive.errors import DatabaseNotMigrated, QueryError
 from archive.index.ingest import utc_iso
-from archive.readers.query import readonly_sqlite, sqlite_path
+from archive.readers.query import DEFAULT_LIMITS, QueryLimits, explain, readonly_sqlite, sqlite_path
 
 # bm25 weights of title, standfirst, free_text: a word in the headline says most about the article
 WEIGHTS = (10.0, 4.0, 1.0)
 SNIPPET_TOKENS = 24
+# FTS5's cost grows with the square of a repeated term's count (a word 200 times: minutes), so a
+# plain list of words is deduplicated and any query is held to this many terms.
+MAX_TERMS = 32
+_TOKEN = re.compile(r'"(?:[^"]|"")*"|[^\s"]+')
+_BAREWORD = re.compile(r"\w+\*?")
+OPERATORS = frozenset({"AND", "OR", "NOT"})
 SYNTAX_HELP = (
     "words are FTS5 query syntax: put words with punctuation in double quotes "
     '("cost-of-living"), or use AND, OR, NOT, NEAR(a b), "a phrase", prefix*, title: word'
@@ -64,6 +71,7 @@ def search(
     paywalled: bool | None = None,
     limit: int = 20,
     mark: tuple[str, str] = ("[", "]"),
+    limits: QueryLimits = DEFAULT_LIMITS,
 ) -> list[SearchHit]:
     """Articles matching `words`, best first, at most `limit`.
 
@@ -73,6 +81,7 @@ def search(
     """
     if not words.strip():
         raise QueryError("nothing to search for: give one or more words")
+    words = bounded_terms(words)
     if limit < 1:
         raise QueryError(f"limit must be at least 1, not {limit}")
     path = sqlite_path(database_url)
@@ -99,15 +108,17 @@ def search(
         params["paywalled"] = int(paywalled)
     sql = SEARCH_SQL.format(filters="".join(f"\n  AND {condition}" for condition in filters))
 
-    with readonly_sqlite(path) as (connection, _):
+    with readonly_sqlite(path, limits) as (connection, guard, stopwatch):
         _require_fulltext(connection, database_url)
         try:
-            rows = connection.execute(sql, params).fetchall()
-        except sqlite3.OperationalError as error:
+            with stopwatch.running():
+                rows = connection.execute(sql, params).fetchall()
+        except (sqlite3.Error, MemoryError) as error:
             message = str(error)
             if message.startswith("fts5:") or "no such column" in message or "unterminated string" in message:
                 raise QueryError(f"cannot search for {words!r}: {message}; {SYNTAX_HELP}") from error
-            raise QueryError(f"search for {words!r} failed: {message}", sql) from error
+            problem = str(explain(error, sql, guard.refused, stopwatch, limits)).split("\n", 1)[0]
+            raise QueryError(f"search for {words!r} failed: {problem}", sql) from error
     return [
         SearchHit(
             article_id=row[0],
@@ -122,6 +133,24 @@ def search(
         )
         for row in rows
     ]
+
+
+def bounded_terms(words: str) -> str:
+    """`words` with repeats of a plain word or phrase dropped; refused past `MAX_TERMS` terms.
+
+    Only a plain list (words and "phrases", all of which must occur) is rewritten, where a repeat
+    changes nothing but the cost; a query with operators is left as written and only counted.
+    """
+    tokens = _TOKEN.findall(words)
+    terms = [token for token in tokens if token not in OPERATORS and (token.startswith('"') or _BAREWORD.fullmatch(token))]
+    if len(terms) == len(tokens):  # a plain list
+        unique = list(dict.fromkeys(term.lower() if not term.startswith('"') else term for term in terms))
+        if len(unique) < len(terms):
+            words = " ".join(unique)
+        terms = unique
+    if len(terms) > MAX_TERMS:
+        raise QueryError(f"too many search terms ({len(terms)}): at most {MAX_TERMS}; {SYNTAX_HELP}")
+    return words
 
 
 def _bound(moment: date | datetime) -> str:

@@ -7,12 +7,14 @@ Layout under the data directory (nothing is copied: pywb reads the WARC files wh
 
 `update_index` (re)indexes only the WARC files that are new or changed since their index was
 written, and drops the index of a WARC file that is gone. Files still being written (`*.open`) are
-left out until they are closed and renamed. Revisit records are indexed like any other; pywb
-resolves them to their original payload when it replays them.
+left out until they are closed and renamed. A revisit record's line points at its original response
+(`archive.replay.index`), so pywb replays the original payload at the revisit's date, a 304 too.
 
-pywb runs on gevent, and importing pywb's app monkey-patches the process (`gevent.monkey.patch_all`),
-so `serve` is meant for a process of its own (`newsarchive replay`); nothing else in `archive/`
-imports pywb's apps.
+Two servers, two origins: the archived pages (pywb) on one port and our front page on another, so
+an archived page's scripts never run on the front page's origin (they cannot read it, its storage
+or its cookies). pywb runs on gevent, and importing pywb's app monkey-patches the process
+(`gevent.monkey.patch_all`), so the servers are meant for a process of their own (`newsarchive
+replay`); nothing else in `archive/` imports pywb's apps.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ from typing import Any
 
 from archive.errors import ArchiveError, WarcDirectoryNotFound
 from archive.layout import DataLayout
+from archive.replay.index import RevisitResolver, parse_line
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("archive.replay.access")
 
 COLLECTION = "newsarchive"
 INDEX_SUFFIX = ".cdxj"
+# bumped when the lines change meaning, so indexes written by an older version are rebuilt
+INDEX_FORMAT = "2"  # 2: revisits point at their originals (archive.replay.index)
 # What replay may serve for a URL. Our article `metadata` records share the response's URL and
 # WARC-Date, so indexed they would be served instead of the page: they stay in the WARC files,
 # out of the replay index.
@@ -64,6 +69,10 @@ class ReplayLayout:
         return self.collections_dir / COLLECTION / "indexes"
 
     @property
+    def format_file(self) -> Path:
+        return self.root / "index-format"
+
+    @property
     def config_file(self) -> Path:
         return self.root / "config.yaml"
 
@@ -90,37 +99,65 @@ def replay_path(captured_at: str, url: str, collection: str = COLLECTION) -> str
 
 
 def update_index(layout: ReplayLayout) -> IndexUpdate:
-    """Bring the CDXJ indexes in `layout.index_dir` in step with the closed WARC files."""
-    from cdxj_indexer import CDXJIndexer
+    """Bring the CDXJ indexes in `layout.index_dir` in step with the closed WARC files.
 
+    Every WARC file's lines pass through one `RevisitResolver` in name (capture) order, so a
+    revisit's line points at its original even when the original is in an older, unchanged file.
+    """
     if not layout.warc_dir.is_dir():
         raise WarcDirectoryNotFound(str(layout.warc_dir))
     layout.index_dir.mkdir(parents=True, exist_ok=True)
+    current_format = layout.format_file.exists() and layout.format_file.read_text().strip() == INDEX_FORMAT
     warcs = {path.name: path for path in sorted(layout.warc_dir.glob("*.warc.gz"))}
+    resolver = RevisitResolver(keep_own_record=True)
     indexed, unchanged = [], 0
     for name, warc in warcs.items():
         index = layout.index_dir / (name + INDEX_SUFFIX)
-        if index.exists() and index.stat().st_mtime_ns >= warc.stat().st_mtime_ns:
+        if current_format and index.exists() and index.stat().st_mtime_ns >= warc.stat().st_mtime_ns:
+            _learn_originals(index, resolver)
             unchanged += 1
             continue
-        partial = index.with_name(index.name + ".part")
-        try:
-            with partial.open("w", encoding="utf-8") as out:
-                # the filename field is the name inside the WARC directory, which pywb's
-                # archive_paths then resolves; sorted, so pywb can binary-search it
-                CDXJIndexer(out, [str(warc)], sort=True, filename=name, records=REPLAY_RECORDS).process_all()
-        except Exception as exc:  # cdxj-indexer raises whatever warcio raises on a bad file
-            partial.unlink(missing_ok=True)
-            raise ReplayError(f"could not index {warc}: {exc}") from exc
-        partial.replace(index)
+        _index_warc(warc, index, resolver)
         indexed.append(name)
         logger.info("Indexed %s for replay", name)
+    layout.format_file.write_text(INDEX_FORMAT + "\n", encoding="utf-8")
     removed = []
     for index in layout.index_dir.glob("*" + INDEX_SUFFIX):
         if index.name[: -len(INDEX_SUFFIX)] not in warcs:
             index.unlink()
             removed.append(index.name)
+    if resolver.unresolved:
+        logger.warning("%d revisit records have no original in the archive; replay shows them as recorded",
+                       resolver.unresolved)
     return IndexUpdate(tuple(indexed), unchanged, tuple(removed))
+
+
+def _index_warc(warc: Path, index: Path, resolver: RevisitResolver) -> None:
+    from cdxj_indexer import CDXJIndexer
+
+    class ResolvingIndexer(CDXJIndexer):  # type: ignore[misc]
+        def _do_write(self, urlkey: str, ts: str, entry: dict[str, Any], out: Any) -> None:
+            super()._do_write(urlkey, ts, resolver.resolve(urlkey, ts, entry), out)
+
+    partial = index.with_name(index.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            # the filename field is the name inside the WARC directory, which pywb's
+            # archive_paths then resolves; sorted, so pywb can binary-search it
+            ResolvingIndexer(out, [str(warc)], sort=True, filename=warc.name, records=REPLAY_RECORDS).process_all()
+    except Exception as exc:  # cdxj-indexer raises whatever warcio raises on a bad file
+        partial.unlink(missing_ok=True)
+        raise ReplayError(f"could not index {warc}: {exc}") from exc
+    partial.replace(index)
+
+
+def _learn_originals(index: Path, resolver: RevisitResolver) -> None:
+    """Feed an unchanged file's lines to the resolver in record order (they are stored sorted)."""
+    with index.open(encoding="utf-8") as lines:
+        entries = [parse_line(line) for line in lines if line.strip()]
+    entries.sort(key=lambda entry: int(entry[2].get("offset", 0)))
+    for urlkey, timestamp, fields in entries:
+        resolver.resolve(urlkey, timestamp, fields)
 
 
 def pywb_config(layout: ReplayLayout) -> dict[str, Any]:
@@ -153,33 +190,74 @@ def write_pywb_config(layout: ReplayLayout) -> Path:
     return layout.config_file
 
 
-def make_app(layout: ReplayLayout, front_page: WsgiApp) -> WsgiApp:
-    """One WSGI app: our front page at `/`, pywb for everything else (replay, static files)."""
+def make_archive_app(layout: ReplayLayout) -> WsgiApp:
+    """pywb alone: the archived pages, served on an origin of their own (see `serve_replay`)."""
     from pywb.apps.frontendapp import FrontEndApp  # monkey-patches the process for gevent
 
     config_file = write_pywb_config(layout)
     pywb = FrontEndApp(config_file=str(config_file))
+    _load_revisits_with_original_headers(pywb)
+    return pywb
+
+
+def front_page_only(front_page: WsgiApp) -> WsgiApp:
+    """The front page at `/`; anything else on its origin is a 404 (archived pages live elsewhere)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "/") in ("", "/"):
             return front_page(environ, start_response)
-        return pywb(environ, start_response)
+        body = b"Not found: archived pages are served on the archive's own port.\n"
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
 
     return app
 
 
+def _load_revisits_with_original_headers(pywb: Any) -> None:
+    """Give the collection's WARC loader our `RevisitLoader` (pywb builds its own at start)."""
+    from pywb.warcserver.resource.resolvingloader import ResolvingLoader
+
+    class RevisitLoader(ResolvingLoader):  # type: ignore[misc]
+        """pywb's loader, except that a 304 revisit replays its original's status and headers.
+
+        pywb loads a resolved revisit's headers from the revisit record and its payload from
+        `orig.*`; a 304's headers would replay an empty page, so the original's are used, while the
+        record's date stays the revisit's (pywb takes it from the headers record).
+        """
+
+        def load_headers_and_payload(self, cdx: Any, failed_files: Any, cdx_loader: Any) -> Any:
+            headers, payload = super().load_headers_and_payload(cdx, failed_files, cdx_loader)
+            if (headers is not None and payload is not None and headers is not payload
+                    and headers.rec_type == "revisit" and headers.http_headers is not None
+                    and headers.http_headers.get_statuscode() == "304"):
+                headers.http_headers = payload.http_headers
+            return headers, payload
+
+    for loader in pywb.warcserver.fixed_routes[COLLECTION].resource_loaders:
+        if hasattr(loader, "resolve_loader"):  # the WARCPathLoader
+            loader.resolve_loader = RevisitLoader(loader.resolvers, no_record_parse=False)
+
+
 @dataclass(slots=True)
 class ReplayServer:
-    """The bound server; `url` is known before `serve_forever` starts."""
+    """A bound server; `url` is known before it starts serving."""
 
     server: Any  # gevent.pywsgi.WSGIServer
     url: str
+
+    def start(self) -> None:
+        """Serve in the background (a greenlet of this process)."""
+        self.server.start()
 
     def serve_forever(self) -> None:
         try:
             self.server.serve_forever()
         finally:
             self.server.stop()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 def start_server(app: WsgiApp, host: str, port: int) -> ReplayServer:
@@ -193,10 +271,47 @@ def start_server(app: WsgiApp, host: str, port: int) -> ReplayServer:
     try:
         server.init_socket()
     except OSError as exc:
-        raise ReplayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}: choose another --port") from exc
+        raise ReplayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}: choose another port") from exc
     bound_host, bound_port = server.address[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     return ReplayServer(server, f"http://{shown}:{bound_port}/")
+
+
+@dataclass(slots=True)
+class ReplayServers:
+    """The front page and the archive, each on its own port (its own origin)."""
+
+    front: ReplayServer
+    archive: ReplayServer
+
+    def serve_forever(self) -> None:
+        self.archive.start()
+        try:
+            self.front.serve_forever()
+        finally:
+            self.archive.stop()
+
+
+def start_servers(layout: ReplayLayout, front_page: Callable[[str, Callable[..., Any]], WsgiApp],
+                  host: str, port: int, archive_port: int) -> ReplayServers:
+    """Bind the archive (pywb) and the front page; `front_page(archive_url, run_blocking)` builds
+    the front page's app once the archive's URL is known, with a thread-pool runner for its work."""
+    archive = start_server(make_archive_app(layout), host, archive_port)
+    front = start_server(front_page_only(front_page(archive.url, thread_pool_runner())), host, port)
+    return ReplayServers(front, archive)
+
+
+def thread_pool_runner() -> Callable[..., Any]:
+    """`run(function, *args)` in gevent's thread pool: a slow database query (SQLite runs without
+    the GIL) then holds up only its own request, never the server's other greenlets."""
+    from gevent import get_hub
+
+    pool = get_hub().threadpool
+
+    def run(function: Callable[..., Any], *args: Any) -> Any:
+        return pool.apply(function, args)
+
+    return run
 
 
 class _AccessLog:

@@ -27,6 +27,7 @@ from archive.index.database import make_engine
 from archive.errors import ArchiveError
 from archive.index.models import Article, Capture
 from archive.replay.server import REPLAY_RECORDS
+from archive.replay.index import RevisitResolver
 
 logger = logging.getLogger(__name__)
 
@@ -112,11 +113,12 @@ def export_wacz(database_url: str, warc_dir: Path, output: Path) -> WaczSummary:
 
 @contextlib.contextmanager
 def _replayable_records_only() -> Iterator[None]:
-    """Index only what replay may serve (see `archive.replay.server.REPLAY_RECORDS`).
+    """Index only what replay may serve (see `archive.replay.server.REPLAY_RECORDS`), revisits resolved.
 
     The wacz package builds its indexer with fixed options and indexes our article metadata
     records too, which share the page's URL and date; ReplayWeb.page or pywb could then show the
-    JSON instead of the page. Its indexer class is swapped for the length of one `create`.
+    JSON instead of the page. Revisit lines point at their originals (`archive.replay.index`), so a
+    304 revisit replays the original payload. Its indexer class is swapped for one `create`.
     """
     original = wacz.main.WACZIndexer
 
@@ -124,6 +126,10 @@ def _replayable_records_only() -> Iterator[None]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.setdefault("records", REPLAY_RECORDS)
             super().__init__(*args, **kwargs)
+            self.revisits = RevisitResolver()
+
+        def _do_write(self, urlkey: str, ts: str, index: dict[str, Any], out: Any) -> None:
+            super()._do_write(urlkey, ts, self.revisits.resolve(urlkey, ts, index), out)
 
     wacz.main.WACZIndexer = ReplayableIndexer
     try:

@@ -66,7 +66,10 @@ class Archiver:
         self._queue.put(_CLOSE)
         self._thread.join(timeout)
         if self._error is not None:
-            raise ArchiveWriteError(f"writing WARC records failed: {self._error}") from self._error
+            raise ArchiveWriteError(
+                f"writing the WARC file failed ({self._error}); the records before the failure are kept: "
+                "fix the cause (free disk space, permissions), then crawl again"
+            ) from self._error
 
     @property
     def failed(self) -> bool:
@@ -99,6 +102,10 @@ class Archiver:
             self.records_written += 2
             self.sink(self._capture(job, response_location))
         elif isinstance(job, _Metadata):
+            if job.payload.get("schema") == RUN_SCHEMA:
+                # the run's own record states what the run wrote: every record before it
+                job.payload["stats"]["archive/warc_bytes"] = self.writer.bytes_written
+                job.payload["stats"]["archive/records"] = self.records_written
             record = factory.metadata(
                 job.target_uri,
                 job.payload,

@@ -1,4 +1,6 @@
-"""Bytes to text and text to one parsed tree, the only place a page is decoded or parsed."""
+"""Bytes to text and text to one parsed tree, the only place a page is decoded or parsed.
+
+(Content-Encoding is undone before, by `archive.content_encoding`, shared with `newsarchive show`.)"""
 
 from __future__ import annotations
 

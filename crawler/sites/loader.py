@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cssselect import SelectorError
 from parsel.csstranslator import HTMLTranslator
 
+from .patterns import CatastrophicPattern, PatternError, SafePattern, compile_profile_pattern
 from .profile import ChromeRules, PaywallRules, Selectors, SimilarRules, SiteProfile
 
 T = TypeVar("T")
@@ -97,13 +98,15 @@ class _Reader:
     def css_list(self, key: str, default: Any = ...) -> tuple[str, ...]:
         return self.strings(key, default, _css_problem)
 
-    def regex(self, key: str, pattern: str) -> re.Pattern[str]:
+    def regex(self, key: str, pattern: str) -> SafePattern:
         try:
-            return re.compile(pattern)
-        except re.error as exc:
+            return compile_profile_pattern(pattern)
+        except PatternError as exc:
             raise self.fail(key, f"invalid regular expression {pattern!r}: {exc}") from None
+        except CatastrophicPattern as exc:
+            raise self.fail(key, f"regular expression {pattern!r} {exc}") from None
 
-    def regex_list(self, key: str, default: Any = ...) -> tuple[re.Pattern[str], ...]:
+    def regex_list(self, key: str, default: Any = ...) -> tuple[SafePattern, ...]:
         return tuple(self.regex(key, pattern) for pattern in self.strings(key, default))
 
     def flag(self, key: str, default: bool) -> bool:
@@ -124,6 +127,13 @@ def _css_problem(selector: str) -> str | None:
         _CSS.css_to_xpath(selector)
     except SelectorError as exc:
         return f"invalid CSS selector: {exc}"
+    return None
+
+
+def _start_path_problem(path: str) -> str | None:
+    """A start path is a path on the site: `//host/x` would be a link to another host."""
+    if not path.startswith("/") or path.startswith("//"):
+        return "must start with '/' (one: a path on the site; other hosts go in `hosts`)"
     return None
 
 
@@ -173,9 +183,7 @@ def parse_profile(data: dict[str, Any], source: str) -> SiteProfile:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise reader.fail("timezone", f"unknown time zone {timezone!r}") from None
-    start_paths = reader.strings(
-        "urls.start_paths", check=lambda p: None if p.startswith("/") else "must start with '/'"
-    )
+    start_paths = reader.strings("urls.start_paths", check=_start_path_problem)
     meta_pattern = reader.raw("similar.meta_pattern", None)
     if meta_pattern is not None and not isinstance(meta_pattern, str):
         raise reader.fail("similar.meta_pattern", "must be a string")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from archive.urls import is_tracking_param
+
+from .patterns import SafePattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class SimilarRules:
     blocks: tuple[str, ...]
     items: tuple[str, ...]
     titles: tuple[str, ...]
-    meta_pattern: re.Pattern[str] | None
+    meta_pattern: SafePattern | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class PaywallRules:
     text_markers: tuple[tuple[str, str], ...]  # (signal id, text), e.g. ("free-limit", "You have reached…")
     default_paywalled: bool | None
     locked_selectors: tuple[str, ...] = ()  # elements holding locked text that is still in the page
-    url_paths: tuple[re.Pattern[str], ...] = ()  # premium sections: every article under these paths is paywalled
+    url_paths: tuple[SafePattern, ...] = ()  # premium sections: every article under these paths is paywalled
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +69,10 @@ class SiteProfile:
     timezone: str
     language: str
     start_paths: tuple[str, ...]
-    article_paths: tuple[re.Pattern[str], ...]
-    listing_paths: tuple[re.Pattern[str], ...]
-    deny_paths: tuple[re.Pattern[str], ...]
-    follow_paths: tuple[re.Pattern[str], ...]
+    article_paths: tuple[SafePattern, ...]
+    listing_paths: tuple[SafePattern, ...]
+    deny_paths: tuple[SafePattern, ...]
+    follow_paths: tuple[SafePattern, ...]
     pagination_param: str
     selectors: Selectors
     similar: SimilarRules

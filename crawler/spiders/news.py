@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -17,12 +18,26 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.extract import extract_from_tree
-from crawler.items import ARCHIVED_LINKS_META, CAPTURED_AT_META, RECORD_ID_META, ArticleItem
-from crawler.sites import SiteProfile, load_profile
 from archive.urls import canonical_url
+from crawler.config import ArchiveConfig
+from crawler.extract import extract_from_tree
+from crawler.extract.article import Article
+from crawler.items import (
+    ARCHIVED_LINKS_META,
+    CAPTURED_AT_META,
+    RECORD_ID_META,
+    TRUNCATED_META,
+    ArticleItem,
+    UndecodableResponse,
+)
+from crawler.robots_meta import robots_directives
+from crawler.scope import SiteScope
+from crawler.sites import SiteProfile, load_profile
+from crawler.traps import TrapGuard, TrapLimits
 
 logger = logging.getLogger(__name__)
+
+MAX_RECORDED_FAILURES = 5000  # per run: enough for any real site, bounded for a hostile one
 
 
 class NewsSpider(Spider):
@@ -48,9 +63,14 @@ class NewsSpider(Spider):
             raise ValueError(f"the {profile.name!r} profile has no default_base_url: give a base URL "
                              "(newsarchive crawl --base-url URL, or -s ARCHIVE_BASE_URL=URL)")
         # a mirror or local copy is crawled on its own: its absolute links to the live site are not followed
-        self.allowed_hosts = frozenset(
-            profile.allowed_hosts(self.base_url) if not base_url else _same_site(self.base_url)
+        self.scope = (
+            SiteScope.of(profile.hosts, self.base_url) if not base_url else _same_site(self.base_url)
         )
+        self.allowed_hosts = self.scope.hosts
+        self.traps = TrapGuard(TrapLimits(0, 0, 0))  # from_crawler sets the configured limits
+        self.obey_noarchive = False
+        self.failed_urls: dict[str, str] = {}  # this run's failures, recorded with the run
+        self.previous_failures: dict[str, str] = {}  # the previous run's, read at start
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -60,43 +80,69 @@ class NewsSpider(Spider):
             raise ValueError("the news spider needs a site profile: -a profile=NAME_OR_PATH")
         kwargs.setdefault("base_url", settings.get("ARCHIVE_BASE_URL") or "")
         profile = load_profile(profile_ref)
-        return super().from_crawler(crawler, *args, profile=profile, **kwargs)
+        spider = super().from_crawler(crawler, *args, profile=profile, **kwargs)
+        spider.traps = TrapGuard(TrapLimits.from_settings(settings))
+        spider.obey_noarchive = settings.getbool("ARCHIVE_OBEY_NOARCHIVE")
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        config = ArchiveConfig.from_settings(self.crawler.settings)
+        if config.db_enabled:  # read here: the capture extension has prepared the index by now
+            from archive.index.failures import previous_failures  # the index is loaded only when used
+
+            self.previous_failures = previous_failures(config.database_url, self.site_name)
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
     def failed(self, failure: Failure) -> None:
         """A page that could not be archived as a success, after retries: counted by kind, so
         the run's exit code and its `crawl_runs` row say how much of the site was missed."""
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # skipped on purpose (robots.txt, re-crawl policy), not a failure
-        if failure.check(HttpError):
+        if failure.check(UndecodableResponse):
+            kind = failure.value.kind  # archived raw, but its body cannot be read
+        elif failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # skipped on purpose (robots.txt, re-crawl policy, off-site), not a failure
+        elif failure.check(HttpError):
             kind = f"http_{failure.value.response.status}"
         else:
             kind = failure.type.__name__ if failure.type else "error"
-        self.crawler.stats.inc_value("archive/failed_pages")
-        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
-        logger.warning("Could not archive %s: %s", failure.request.url, kind)
+        self._count_failure(kind, failure.request.url)
 
     def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
         self.crawler.stats.inc_value("archive/pages")
         if response.status == 304:
             self.crawler.stats.inc_value("archive/articles/unchanged")
-            yield from self._requests(response.meta.get(ARCHIVED_LINKS_META, ()))
+            links = response.meta.get(ARCHIVED_LINKS_META, ())
+            yield from self._requests((self._on_crawled_site(url) for url in links), response)
             return
         if not isinstance(response, TextResponse):
             self.crawler.stats.inc_value("archive/skipped/not_text")
             return
         if isinstance(response, XmlResponse):  # RSS/Atom feeds and sitemaps: discovery only
             hrefs = _FEED_LINKS(response.selector.root)
-            yield from self._requests(self._resolve(response.url, href) for href in hrefs)
+            yield from self._requests((self._resolve(response.url, href) for href in hrefs), response)
             return
-        if self.profile.may_be_article(response.url):
+        if response.meta.get(TRUNCATED_META):
+            # only the start of the page decoded: its links are followed, its text is not indexed as an article
+            self._count_failure("truncated_body", response.url, " (the compressed body ends early)")
+        elif self.profile.may_be_article(response.url):
             item = self._article(response)
             if item is not None:
                 yield item
         yield from self._follow(response)
+
+    def _count_failure(self, kind: str, url: str, detail: str = "") -> None:
+        """A page (or link) that could not be archived, by kind. One that failed the same way in
+        the site's previous run is reported, but counted apart (`repeated`), not as a new failure."""
+        if len(self.failed_urls) < MAX_RECORDED_FAILURES:
+            self.failed_urls[url] = kind
+        stats = self.crawler.stats
+        if self.previous_failures.get(url) == kind:
+            stats.inc_value("archive/failed_pages/repeated")
+            logger.info("Still failing as in the previous run: %s: %s%s", url, kind, detail)
+            return
+        stats.inc_value("archive/failed_pages")
+        stats.inc_value(f"archive/failed_pages/{kind}")
+        logger.warning("Could not archive %s: %s%s", url, kind, detail)
 
     def _article(self, response: TextResponse) -> ArticleItem | None:
         page = response.selector.root
@@ -111,6 +157,16 @@ class NewsSpider(Spider):
         if article is None:
             self.crawler.stats.inc_value("archive/not_an_article")
             return None
+        self.traps.article_found(response.url)
+        article = _similar_on_canonical_site(article)
+        directives = robots_directives(response.headers.getlist("X-Robots-Tag"), page)
+        if directives:
+            article.extra["robots"] = list(directives)  # recorded, obeyed or not
+        if "noarchive" in directives or "none" in directives:
+            self.crawler.stats.inc_value("archive/articles/noarchive")
+            if self.obey_noarchive:
+                logger.info("Not indexing %s: noarchive (ARCHIVE_OBEY_NOARCHIVE)", response.url)
+                return None
         return ArticleItem(
             article=article,
             response_record_id=response.meta.get(RECORD_ID_META, ""),
@@ -120,30 +176,59 @@ class NewsSpider(Spider):
     def _follow(self, response: TextResponse) -> Iterator[Request]:
         # lxml directly: wrapping ~80 links a page in parsel Selectors costs more than the parse
         hrefs = _PAGE_LINKS(response.selector.root)
-        yield from self._requests(self._resolve(response.url, href) for href in hrefs)
+        yield from self._requests((self._resolve(response.url, href) for href in hrefs), response)
 
-    def _requests(self, urls: Iterable[str | None]) -> Iterator[Request]:
+    def _requests(self, urls: Iterable[str | None], source: Response | None = None) -> Iterator[Request]:
+        depth = _depth(source) + 1
         for url in urls:
-            if url is not None and url not in self._requested:
-                self._requested.add(url)
-                yield Request(url, callback=self.parse, errback=self.failed)
+            if url is None or url in self._requested:
+                continue
+            self._requested.add(url)
+            profile = self.profile
+            is_listing = profile.is_listing_url(url)
+            trap = self.traps.refusal(url, depth, pagination_param=profile.pagination_param,
+                                      is_listing=is_listing, is_article=profile.is_article_url(url))
+            if trap is not None:
+                self.crawler.stats.inc_value("archive/skipped/trap")
+                self.crawler.stats.inc_value(f"archive/skipped/trap/{trap}")
+                logger.debug("Not following %s: trap limit %s", url, trap)
+                continue
+            yield Request(url, callback=self.parse, errback=self.failed)
+
+    def _on_crawled_site(self, url: str) -> str:
+        """An indexed link of the live site (Similar stories are indexed under the canonical site)
+        moved to the site being crawled, when that is a mirror."""
+        parts = urlsplit(url)
+        if parts.hostname in self.profile.hosts and not self.scope.allows(url):
+            base = urlsplit(self.base_url)
+            return urlunsplit(parts._replace(scheme=base.scheme, netloc=base.netloc))
+        return url
 
     def _resolve(self, page_url: str, href: str) -> str | None:
         """The canonical URL to follow for a link, or None. Site-absolute links (nav, listings,
         Similar stories) repeat on every page, so their verdicts are cached."""
         href = href.strip()
         if not href.startswith(("/", "http:", "https:")) or href.startswith("//"):
-            return self._followable(page_url, href)
+            return self._checked(page_url, href)
         if href not in self._verdicts:
-            self._verdicts[href] = self._followable(page_url, href)
+            self._verdicts[href] = self._checked(page_url, href)
         return self._verdicts[href]
+
+    def _checked(self, page_url: str, href: str) -> str | None:
+        """`_followable`, with a malformed link (port out of range, broken IPv6 literal) skipped and
+        counted as a failure, so it never hides the page's other links."""
+        try:
+            return self._followable(page_url, href)
+        except ValueError as exc:
+            self._count_failure("malformed_link", href, f" (on {page_url}: {exc})")
+            return None
 
     def _followable(self, page_url: str, href: str) -> str | None:
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
             return None
         url = canonical_url(urljoin(page_url, href))
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.hostname not in self.allowed_hosts:
+        if not self.scope.allows(url):
             return None
         profile = self.profile
         if profile.is_listing_url(url):
@@ -172,12 +257,36 @@ _STATIC_FILE_SUFFIXES = (
 )
 
 
-def _same_site(base_url: str) -> list[str]:
-    """The base URL's host and its www./bare twin: the site a generic crawl stays on."""
-    host = urlsplit(base_url).hostname or ""
-    if "." not in host or host.replace(".", "").isdigit():
-        return [host]
-    return [host, host[4:] if host.startswith("www.") else f"www.{host}"]
+def _similar_on_canonical_site(article: Article) -> Article:
+    """Similar-story links of a page fetched from a mirror, moved to the article's canonical site:
+    `articles.url` is canonical, so `article_links.url` must be too, or no link resolves."""
+    canonical, fetched = urlsplit(article.url), urlsplit(article.fetched_url)
+    if (canonical.scheme, canonical.netloc) == (fetched.scheme, fetched.netloc) or not canonical.netloc:
+        return article
+    moved = []
+    for story in article.similar:
+        parts = urlsplit(story.url)
+        if (parts.scheme, parts.netloc) == (fetched.scheme, fetched.netloc):
+            story = replace(story, url=urlunsplit(parts._replace(scheme=canonical.scheme, netloc=canonical.netloc)))
+        moved.append(story)
+    return replace(article, similar=tuple(moved))
+
+
+def _depth(response: Response | None) -> int:
+    """The link depth Scrapy's depth middleware gave the page (0 for a start page)."""
+    request = getattr(response, "request", None)
+    return request.meta.get("depth", 0) if request is not None else 0
+
+
+def _same_site(base_url: str) -> SiteScope:
+    """The base URL's host and port, and its www./bare twin on the same port: the site a generic
+    crawl, or a crawl of a mirror, stays on."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if "." not in host or host.replace(".", "").isdigit() or ":" in host:
+        return SiteScope.of((), base_url)
+    twin = host[4:] if host.startswith("www.") else f"www.{host}"
+    return SiteScope.of((), base_url).union(SiteScope.of((), base_url.replace(host, twin, 1)))
 
 
 def _first_page_unnumbered(url: str, param: str) -> str:
