@@ -181,7 +181,7 @@ def readonly_sqlite(
 
 def _refuse_damaged(connection: sqlite3.Connection) -> None:
     """A file that is not a SQLite database, or a damaged one, says so, with the way out."""
-    from archive.environment_errors import explain as explain_environment
+    from archive.machine_errors import explain as explain_environment
 
     try:
         connection.execute("PRAGMA schema_version").fetchone()
@@ -193,7 +193,7 @@ def _refuse_damaged(connection: sqlite3.Connection) -> None:
 
 
 def _refuse_damaged_error(error: Exception) -> None:
-    from archive.environment_errors import explain as explain_environment
+    from archive.machine_errors import explain as explain_environment
 
     if message := explain_environment(error):
         raise QueryError(message) from error

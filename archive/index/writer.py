@@ -18,9 +18,9 @@ from typing import Final
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from archive.db import display_url, make_engine, require_current
+from archive.index.database import display_url, make_engine, require_current
 from archive.errors import ArchiveError, IngestError
-from archive.ingest import ArticleRecord, CaptureRecord, IngestItem, Ingestor, RunFinished
+from archive.index.ingest import ArticleRecord, CaptureRecord, IngestItem, Ingestor, RunFinished
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class DatabaseWriter:
             logger.debug("Wrote %d items to %s", len(batch), display_url(self.url))
 
     def _failed(self, item: IngestItem, error: Exception) -> None:
-        from archive.environment_errors import explain
+        from archive.machine_errors import explain
 
         if reason := explain(error):  # disk full, read-only: one line, the traceback says nothing more
             logger.error("Could not write %s to the database: %s", describe(item), reason)

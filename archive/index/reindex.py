@@ -12,6 +12,7 @@ import json
 import logging
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,9 +24,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from archive.db import display_url, make_engine, require_current
+from archive.index.database import FULLTEXT_TABLE, display_url, make_engine, require_current
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
-from archive.ingest import (
+from archive.index.ingest import (
     ARTICLE_SCHEMA_PREFIX,
     RUN_SCHEMA,
     ArticleRecord,
@@ -35,7 +36,7 @@ from archive.ingest import (
     RunFinished,
     RunStarted,
 )
-from archive.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
+from archive.index.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
 
     engine = make_engine(url)
     try:
-        with Session(engine) as session, session.begin():
+        with Session(engine) as session, session.begin(), _fulltext_rebuilt_at_end(session):
             clear_index(session)
             ingestor = Ingestor(session)
             for path in paths:
@@ -148,6 +149,31 @@ def _copy_counts(ingestor: Ingestor, stats: ReindexStats) -> None:
     stats.captures = ingestor.counts.captures
     stats.articles = ingestor.counts.articles
     stats.runs_finished = ingestor.counts.runs_finished
+
+
+@contextmanager
+def _fulltext_rebuilt_at_end(session: Session) -> Iterator[None]:
+    """SQLite: the full-text index is rebuilt in one pass after the rows are in, not kept in step row by row.
+
+    The FTS5 triggers on `articles` (migration b2f0c1a9e7d4) are dropped for the rebuild and put back
+    from the SQL SQLite stored for them, all inside the reindex transaction: readers see the old
+    index and its triggers until the commit, and a failed reindex rolls all of it back.
+    """
+    connection = session.connection()
+    triggers = []
+    if connection.dialect.name == "sqlite":
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles' "
+            "AND name LIKE ?",
+            (f"{FULLTEXT_TABLE}_%",),
+        ).all()
+    for name, _ in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    if triggers:
+        connection.exec_driver_sql(f"INSERT INTO {FULLTEXT_TABLE} ({FULLTEXT_TABLE}) VALUES ('rebuild')")
+    for _, sql in triggers:
+        connection.exec_driver_sql(sql)
 
 
 def clear_index(session: Session) -> None:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from archive.db import FULLTEXT_TABLE, display_url, head_revision
+from archive.index.database import FULLTEXT_TABLE, display_url, head_revision
 from archive.errors import DatabaseNotMigrated, QueryError
-from archive.ingest import utc_iso
-from archive.query import DEFAULT_LIMITS, QueryLimits, explain, readonly_sqlite, sqlite_path
+from archive.index.ingest import utc_iso
+from archive.readers.query import DEFAULT_LIMITS, QueryLimits, explain, readonly_sqlite, sqlite_path
 
 # bm25 weights of title, standfirst, free_text: a word in the headline says most about the article
 WEIGHTS = (10.0, 4.0, 1.0)
