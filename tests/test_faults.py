@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.conftest import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
 
 pytestmark = pytest.mark.slow
 
@@ -316,9 +316,7 @@ def test_an_article_whose_record_a_kill_prevented_is_extracted_by_the_next_crawl
     (incremental) crawl finds an identical page, and must still extract and index the article."""
     from warcio.archiveiterator import ArchiveIterator
 
-    from tests.hostile.server import PROFILE, serve_hostile
-
-    from tests.test_hostile_crawl import LIMITS  # its traps end soon
+    from tests.hostile.server import LIMITS, PROFILE, serve_hostile
 
     settings = [*_settings(), *(arg for value in LIMITS for arg in ("-s", value))]
     with serve_hostile(huge_page=True) as site:

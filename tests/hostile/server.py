@@ -21,6 +21,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 PROFILE = Path(__file__).with_name("hostile.toml")
+# trap limits low enough that a crawl of the site takes seconds (the defaults allow ~1,300 pages)
+LIMITS = ("ARCHIVE_MAX_LISTING_PAGES=10", "ARCHIVE_MAX_URLS_PER_PATTERN=15", "DEPTH_LIMIT=30",
+          "ARCHIVE_MAX_FAILED_RATIO=0.5")
 GOOD_ARTICLES = tuple(f"/article/a{number}" for number in range(1, 7))
 BOMB_DECODED = 100 * 1024 * 1024  # bytes of zeros behind /article/bomb: past DOWNLOAD_MAXSIZE and show's cap
 ESCAPE_TITLE = "Harmless \x1b]0;pwned\x07\x1b[2J title"
