@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SITE ?= morningstar
 DATA_DIR ?= data
 
-.PHONY: setup crawl demo test browser benchmark clean
+.PHONY: setup crawl demo test browser services benchmark clean
 
 $(BIN)/newsarchive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,11 @@ demo: $(BIN)/newsarchive
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
-test: $(BIN)/newsarchive browser
+# PostgreSQL and Redis on 127.0.0.1 for the tests that use them (started, or installed, if missing)
+services:
+	bash .ci/services
+
+test: $(BIN)/newsarchive browser services
 	$(BIN)/python -m pytest -q
 
 benchmark: $(BIN)/newsarchive

@@ -33,10 +33,12 @@ SQLITE_JOURNAL_MODE = "PRAGMA journal_mode=WAL"
 
 FULLTEXT_TABLE = "articles_fts"
 """The FTS5 index over articles (migration b2f0c1a9e7d4); it and its shadow tables have no model."""
+POSTGRESQL_FULLTEXT_INDEX = "ix_articles_fulltext"
+"""PostgreSQL's GIN expression index over the articles' weighted tsvector (same migration); no model."""
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic autogenerate filter: leave out the full-text index, which no model describes.
+    """Alembic autogenerate filter: leave out the full-text indexes, which no model describes.
 
     Only the FTS5 table and its shadow tables (`articles_fts_data`, `_idx`, `_docsize`, `_config`)
     are left out, so any other table without a model still shows up as drift. Views are never
@@ -44,6 +46,8 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """
     if type_ == "table" and name is not None:
         return not (name == FULLTEXT_TABLE or name.startswith(FULLTEXT_TABLE + "_"))
+    if type_ == "index":
+        return name != POSTGRESQL_FULLTEXT_INDEX
     return True
 
 
@@ -57,8 +61,20 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def driver_url(url: str) -> str:
+    """`url` with the driver named: a plain `postgresql://` URL means psycopg 3, which we install.
+
+    SQLAlchemy's own default for `postgresql://` is psycopg2, which newsarchive does not depend on.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the SQLite settings every connection needs (no-op for other databases)."""
+    url = driver_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url)
@@ -84,7 +100,7 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     # Config values go through ConfigParser interpolation, where "%" is special
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
     return config
 
 

@@ -6,10 +6,12 @@ process), against the site served from this process on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -114,3 +116,38 @@ def profile():
     from crawler.sites import load_profile
 
     return load_profile("morningstar")
+
+
+# The PostgreSQL server the tests create throw-away databases on (trust auth on loopback).
+POSTGRESQL_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator:
+    """Factory of empty PostgreSQL databases (their URLs), all dropped when the session ends.
+
+    A server that cannot be reached fails the tests that need it: nothing is skipped silently.
+    """
+    import psycopg
+    from sqlalchemy import make_url
+
+    admin = make_url(POSTGRESQL_ADMIN_URL)
+    created: list[str] = []
+
+    def connect():
+        return psycopg.connect(
+            host=admin.host, port=admin.port or 5432, user=admin.username, password=admin.password,
+            dbname=admin.database, autocommit=True,
+        )
+
+    def create() -> str:
+        name = f"newsarchive_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with connect() as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return admin.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+
+    yield create
+    with connect() as connection:
+        for name in created:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
