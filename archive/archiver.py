@@ -66,7 +66,10 @@ class Archiver:
         self._queue.put(_CLOSE)
         self._thread.join(timeout)
         if self._error is not None:
-            raise ArchiveWriteError(f"writing WARC records failed: {self._error}") from self._error
+            raise ArchiveWriteError(
+                f"writing the WARC file failed ({self._error}); the records before the failure are kept: "
+                "fix the cause (free disk space, permissions), then crawl again"
+            ) from self._error
 
     @property
     def failed(self) -> bool:

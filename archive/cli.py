@@ -12,12 +12,14 @@ The exit codes and what every command shares are in `archive.cli_shared`; `query
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from archive.cli_query import query, search
 from archive.cli_replay import export, replay, show
@@ -158,11 +160,15 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
     Example: newsarchive reindex --data-dir /srv/archive
     """
     from archive.db import prepare_database
+    from archive.environment_errors import damage_of, set_aside
     from archive.reindex import reindex as rebuild
 
     log_to_stderr()
     _, config = load_config(data_dir, parse_overrides(overrides))
     try:
+        if damage := damage_of(config.database_url):  # rebuilt from scratch: the WARCs are the truth
+            logging.getLogger(__name__).warning("The index is damaged (%s)", damage)
+            set_aside(config.database_url)
         prepare_database(config.database_url)
         stats = rebuild(config.warc_dir, config.database_url)
     except DatabaseNotMigrated as exc:
@@ -259,6 +265,15 @@ def main(args: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except (OSError, SQLAlchemyError, sqlite3.DatabaseError) as exc:  # the machine, not the archive: one line, no traceback
+        from archive.environment_errors import explain
+
+        message = explain(exc)
+        if message is None:
+            raise
+        logging.getLogger(__name__).debug("environment failure", exc_info=True)
+        click.echo(f"Error: {message}", err=True)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -7,7 +7,9 @@ Thin: find the data directory, call `archive.show`, `archive.replay`/`archive.fr
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -52,12 +54,16 @@ def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool)
 @data_dir_option
 @setting_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, help="Port to listen on (0: any free port).")
-def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: int) -> None:
-    """Serve the archive through pywb, with the list of archived articles at `/`.
+@click.option("--port", default=8080, show_default=True, help="Port of the front page (0: any free port).")
+@click.option("--archive-port", type=int, default=None,
+              help="Port of the archived pages, a separate origin [default: --port + 1; any free port with --port 0].")
+def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: int, archive_port: int | None) -> None:
+    """Serve the archive through pywb, with the list of archived articles on a front page.
 
-    Updates the replay index (CDXJ, under DATA_DIR/replay/) for new WARC files first. Captures open
-    at /newsarchive/<timestamp>/<url>. Stop with Ctrl-C.
+    Updates the replay index (CDXJ, under DATA_DIR/replay/) for new WARC files first. The front
+    page is served at http://HOST:PORT/; captures open on the archive's own port, at
+    /newsarchive/<timestamp>/<url>, so archived scripts never share the front page's origin.
+    Stop with Ctrl-C.
 
     Example: newsarchive replay --data-dir /srv/archive --port 8080
     """
@@ -65,25 +71,34 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
 
     monkey.patch_all()  # pywb runs on gevent; its app would patch at import anyway, so do it first
     from archive.frontpage import FrontPage, find_searcher
-    from archive.replay import ReplayLayout, make_app, start_server, update_index
+    from archive.replay import ReplayLayout, start_servers, update_index
 
     log_to_stderr()
     config = open_archive(data_dir, overrides)
     layout = ReplayLayout.for_data_dir(config.data_dir, config.warc_dir)
+    if archive_port is None:
+        archive_port = port + 1 if port else 0
+    pages: list[FrontPage] = []
+
+    def front_page(archive_url: str, run_blocking: Callable[..., Any]) -> FrontPage:
+        pages.append(FrontPage(config.database_url, find_searcher(), archive_url=archive_url,
+                               run_blocking=run_blocking))
+        return pages[-1]
+
     try:
         click.echo(str(update_index(layout)))
-        front_page = FrontPage(config.database_url, find_searcher())
-        server = start_server(make_app(layout, front_page), host, port)
+        servers = start_servers(layout, front_page, host, port, archive_port)
     except ArchiveError as exc:
         raise Failed(str(exc)) from exc
-    click.echo(f"Serving the archive at {server.url} (replay at {server.url}newsarchive/)")
+    click.echo(f"Serving the archive at {servers.front.url} (archived pages at {servers.archive.url}newsarchive/)")
     sys.stdout.flush()
     try:
-        server.serve_forever()
+        servers.serve_forever()
     except KeyboardInterrupt:
         click.echo("Stopped.")
     finally:
-        front_page.close()
+        for page in pages:
+            page.close()
 
 
 @click.group()

@@ -4,6 +4,13 @@ Filters are query parameters: `section`, `paywall` (`paywalled`, `free`, `unknow
 runs through the full-text index (`archive.search.search`) when the installed code has it, and
 falls back to a case-insensitive match on the headline otherwise; `find_searcher` is the one place
 that decides, and `FrontPage` takes any `Searcher`, so tests and other indexes can plug in.
+
+Archived data is hostile input here: a page's `og:url` or canonical link can be `javascript:…`.
+Only http(s) URLs become links (`http_url`), everything is escaped by the template, and the page
+carries a Content-Security-Policy that allows no script at all. Replay links point at the archive's
+own origin (another port), so archived scripts never run on this one. The database work of a
+request runs through `run_blocking` (a thread pool in `newsarchive replay`), so one slow search
+does not hold up other requests.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Select, func, select
@@ -24,6 +31,28 @@ from archive.replay import COLLECTION, replay_path
 
 DEFAULT_LIMIT = 200
 PAYWALL_FILTERS = {"paywalled": True, "free": False}
+# no script anywhere; the inline stylesheet and server-drawn SVG are all the page needs
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` when it is an absolute http(s) URL, else None: what may become a link."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +68,7 @@ class ArticleEntry:
     paywall_kind: str | None
     word_count: int  # words of free text
     replay_url: str | None  # the latest capture in the replay, None if the capture is not indexed
+    live_url: str | None  # the article's URL when it is http(s), the only kind that becomes a link
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,30 +113,37 @@ class FrontPage:
     """A WSGI app rendering the list of archived articles."""
 
     def __init__(self, database_url: str, searcher: Searcher | None = None, limit: int = DEFAULT_LIMIT,
-                 collection: str = COLLECTION) -> None:
+                 collection: str = COLLECTION, archive_url: str = "/",
+                 run_blocking: Callable[..., Any] | None = None) -> None:
         self.database_url = database_url
         self.searcher = searcher
         self.limit = limit
         self.collection = collection
+        self.archive_url = archive_url.rstrip("/")  # the archive's origin: "http://127.0.0.1:8081"
+        self.run_blocking = run_blocking or (lambda function, *args: function(*args))
         self.engine = make_engine(database_url)
         self.templates = Environment(
             loader=PackageLoader("archive", "templates"), autoescape=select_autoescape(["html"])
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        filters = Filters.from_query_string(environ.get("QUERY_STRING", ""))
+        body = self.run_blocking(self.render, environ.get("QUERY_STRING", ""))
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                  ("Content-Length", str(len(body))), *SECURITY_HEADERS])
+        return [body]
+
+    def render(self, query_string: str) -> bytes:
+        """The whole page for one query string."""
+        filters = Filters.from_query_string(query_string)
         error = ""
         try:
             entries, total = self.articles(filters)
         except ArchiveError as exc:  # a search the index cannot parse: say so on the page
             entries, total, error = [], 0, str(exc)
-        body = self.templates.get_template("front.html").render(
+        return self.templates.get_template("front.html").render(
             entries=entries, total=total, filters=filters, sections=self.sections(), error=error,
             searching_full_text=self.searcher is not None, limit=self.limit,
         ).encode("utf-8")
-        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                  ("Content-Length", str(len(body)))])
-        return [body]
 
     def sections(self) -> list[str]:
         with Session(self.engine) as session:
@@ -151,10 +188,12 @@ class FrontPage:
         return query
 
     def _entry(self, article: Article, capture_url: str | None, captured_at: str | None) -> ArticleEntry:
-        replay = replay_path(captured_at, capture_url, self.collection) if capture_url and captured_at else None
+        replay = None
+        if http_url(capture_url) and captured_at:
+            replay = self.archive_url + replay_path(captured_at, capture_url.strip(), self.collection)
         return ArticleEntry(
             article.id, article.title, article.url, article.section, article.published_at,
-            article.paywalled, article.paywall_kind, article.word_count, replay,
+            article.paywalled, article.paywall_kind, article.word_count, replay, http_url(article.url),
         )
 
     def close(self) -> None:

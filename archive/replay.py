@@ -10,9 +10,11 @@ written, and drops the index of a WARC file that is gone. Files still being writ
 left out until they are closed and renamed. A revisit record's line points at its original response
 (`archive.replay_index`), so pywb replays the original payload at the revisit's date, a 304 too.
 
-pywb runs on gevent, and importing pywb's app monkey-patches the process (`gevent.monkey.patch_all`),
-so `serve` is meant for a process of its own (`newsarchive replay`); nothing else in `archive/`
-imports pywb's apps.
+Two servers, two origins: the archived pages (pywb) on one port and our front page on another, so
+an archived page's scripts never run on the front page's origin (they cannot read it, its storage
+or its cookies). pywb runs on gevent, and importing pywb's app monkey-patches the process
+(`gevent.monkey.patch_all`), so the servers are meant for a process of their own (`newsarchive
+replay`); nothing else in `archive/` imports pywb's apps.
 """
 
 from __future__ import annotations
@@ -187,18 +189,26 @@ def write_pywb_config(layout: ReplayLayout) -> Path:
     return layout.config_file
 
 
-def make_app(layout: ReplayLayout, front_page: WsgiApp) -> WsgiApp:
-    """One WSGI app: our front page at `/`, pywb for everything else (replay, static files)."""
+def make_archive_app(layout: ReplayLayout) -> WsgiApp:
+    """pywb alone: the archived pages, served on an origin of their own (see `serve_replay`)."""
     from pywb.apps.frontendapp import FrontEndApp  # monkey-patches the process for gevent
 
     config_file = write_pywb_config(layout)
     pywb = FrontEndApp(config_file=str(config_file))
     _load_revisits_with_original_headers(pywb)
+    return pywb
+
+
+def front_page_only(front_page: WsgiApp) -> WsgiApp:
+    """The front page at `/`; anything else on its origin is a 404 (archived pages live elsewhere)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "/") in ("", "/"):
             return front_page(environ, start_response)
-        return pywb(environ, start_response)
+        body = b"Not found: archived pages are served on the archive's own port.\n"
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                         ("Content-Length", str(len(body)))])
+        return [body]
 
     return app
 
@@ -230,16 +240,23 @@ def _load_revisits_with_original_headers(pywb: Any) -> None:
 
 @dataclass(slots=True)
 class ReplayServer:
-    """The bound server; `url` is known before `serve_forever` starts."""
+    """A bound server; `url` is known before it starts serving."""
 
     server: Any  # gevent.pywsgi.WSGIServer
     url: str
+
+    def start(self) -> None:
+        """Serve in the background (a greenlet of this process)."""
+        self.server.start()
 
     def serve_forever(self) -> None:
         try:
             self.server.serve_forever()
         finally:
             self.server.stop()
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
 def start_server(app: WsgiApp, host: str, port: int) -> ReplayServer:
@@ -253,10 +270,47 @@ def start_server(app: WsgiApp, host: str, port: int) -> ReplayServer:
     try:
         server.init_socket()
     except OSError as exc:
-        raise ReplayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}: choose another --port") from exc
+        raise ReplayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}: choose another port") from exc
     bound_host, bound_port = server.address[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     return ReplayServer(server, f"http://{shown}:{bound_port}/")
+
+
+@dataclass(slots=True)
+class ReplayServers:
+    """The front page and the archive, each on its own port (its own origin)."""
+
+    front: ReplayServer
+    archive: ReplayServer
+
+    def serve_forever(self) -> None:
+        self.archive.start()
+        try:
+            self.front.serve_forever()
+        finally:
+            self.archive.stop()
+
+
+def start_servers(layout: ReplayLayout, front_page: Callable[[str, Callable[..., Any]], WsgiApp],
+                  host: str, port: int, archive_port: int) -> ReplayServers:
+    """Bind the archive (pywb) and the front page; `front_page(archive_url, run_blocking)` builds
+    the front page's app once the archive's URL is known, with a thread-pool runner for its work."""
+    archive = start_server(make_archive_app(layout), host, archive_port)
+    front = start_server(front_page_only(front_page(archive.url, thread_pool_runner())), host, port)
+    return ReplayServers(front, archive)
+
+
+def thread_pool_runner() -> Callable[..., Any]:
+    """`run(function, *args)` in gevent's thread pool: a slow database query (SQLite runs without
+    the GIL) then holds up only its own request, never the server's other greenlets."""
+    from gevent import get_hub
+
+    pool = get_hub().threadpool
+
+    def run(function: Callable[..., Any], *args: Any) -> Any:
+        return pool.apply(function, args)
+
+    return run
 
 
 class _AccessLog:

@@ -233,7 +233,9 @@ class WarcCaptureExtension:
                 self.database.close()
             except ArchiveError as exc:
                 logger.error("%s", exc)
-                self.stats.set_value("archive/failed", str(exc))
+                # a failed WARC write is the cause (a full disk fails the index next): it is named first
+                if not self.stats.get_value("archive/failed"):
+                    self.stats.set_value("archive/failed", str(exc))
         self.lock.release()
 
     def _run_stats(self, reason: str) -> dict[str, Any]:
@@ -244,6 +246,8 @@ class WarcCaptureExtension:
             if key.startswith(wanted) and isinstance(value, (int, float, str))
         }
         stats["finish_reason"] = reason
+        # which pages failed and how: the next run reports the same failure as a repeat, not anew
+        stats["failed_urls"] = dict(getattr(self.crawler.spider, "failed_urls", {}))
         return stats
 
     def _warcinfo_fields(self, site: str) -> dict[str, str]:

@@ -57,25 +57,33 @@ def crawl(data_dir: Path, base_url: str, *extra_settings: str, site: str = "morn
     return CrawlResult(data_dir, done.returncode, done.stdout, done.stderr)
 
 
+@dataclass(frozen=True)
+class Replay:
+    """A running `newsarchive replay`: the front page's URL and the archive's (another origin)."""
+
+    front: str  # "http://127.0.0.1:PORT/"
+    archive: str  # "http://127.0.0.1:OTHER_PORT/"
+
+
 @contextmanager
-def replay_server(data_dir: Path, log_path: Path) -> Iterator[str]:
-    """`newsarchive replay` on a free port, as a real server process; yields its base URL."""
+def replay_server(data_dir: Path, log_path: Path, *options: str) -> Iterator[Replay]:
+    """`newsarchive replay` on free ports, as a real server process."""
     log = log_path.open("w")
     process = subprocess.Popen(
-        [NEWSARCHIVE, "replay", "--data-dir", str(data_dir), "--port", "0"],
+        [NEWSARCHIVE, "replay", "--data-dir", str(data_dir), "--port", "0", *options],
         stdout=subprocess.PIPE, stderr=log, text=True,
     )
     try:
         deadline = time.monotonic() + 30
-        url = None
-        while url is None and time.monotonic() < deadline:
+        urls = None
+        while urls is None and time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
                 break
-            if match := re.search(r"Serving the archive at (http://\S+/)", line):
-                url = match.group(1)
-        assert url, f"replay did not start (exit {process.poll()}); see {log_path}"
-        yield url
+            if match := re.search(r"Serving the archive at (http://\S+/) \(archived pages at (http://\S+/)newsarchive/\)", line):
+                urls = Replay(*match.groups())
+        assert urls, f"replay did not start (exit {process.poll()}); see {log_path}"
+        yield urls
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NEWSARCHIVE, REPO, SiteCrawl, replay_server, run_newsarchive
+from tests.conftest import NEWSARCHIVE, REPO, Replay, SiteCrawl, replay_server, run_newsarchive
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
@@ -130,12 +130,12 @@ def test_export_wacz_is_valid_and_pywb_resolves_an_article(site, crawled: SiteCr
 
 
 @pytest.fixture(scope="module")
-def replay(crawled: SiteCrawl, tmp_path_factory) -> Iterator[str]:
+def replay(crawled: SiteCrawl, tmp_path_factory) -> Iterator[Replay]:
     """`newsarchive replay` serving a copy of the crawl (replay writes its index under the data dir)."""
     data_dir = tmp_path_factory.mktemp("replay") / "data"
     shutil.copytree(crawled.result.data_dir, data_dir, ignore=shutil.ignore_patterns("locks"))
-    with replay_server(data_dir, tmp_path_factory.getbasetemp() / "replay.log") as url:
-        yield url
+    with replay_server(data_dir, tmp_path_factory.getbasetemp() / "replay.log") as urls:
+        yield urls
 
 
 def fetch(url: str) -> str:
@@ -144,34 +144,36 @@ def fetch(url: str) -> str:
         return response.read().decode("utf-8", "replace")
 
 
-def test_front_page_lists_articles_newest_first_with_filters(site, crawled: SiteCrawl, replay: str) -> None:
-    page = html.unescape(fetch(replay))
+def test_front_page_lists_articles_newest_first_with_filters(site, crawled: SiteCrawl, replay: Replay) -> None:
+    front = replay.front
+    page = html.unescape(fetch(front))
     truths = reachable(site)
     assert f"{len(truths)} articles" in page
-    titles = [html.unescape(t) for t in re.findall(r'<a class="replay" href="[^"]+">([^<]*)</a>', fetch(replay))]
+    titles = [html.unescape(t) for t in re.findall(r'<a class="replay" href="[^"]+">([^<]*)</a>', fetch(front))]
     newest_first = sorted(truths.values(), key=lambda t: t.published_at, reverse=True)
     assert titles == [t.title for t in newest_first]
 
-    free = html.unescape(fetch(replay + "?paywall=free"))
+    free = html.unescape(fetch(front + "?paywall=free"))
     assert f"{sum(not t.paywalled for t in truths.values())} articles" in free
     section = newest_first[0].section
-    in_section = html.unescape(fetch(replay + "?section=" + urllib.request.quote(section)))
+    in_section = html.unescape(fetch(front + "?section=" + urllib.request.quote(section)))
     assert f"{sum(t.section == section for t in truths.values())} articles" in in_section
 
     target = newest_first[0]
     word = max(re.findall(r"[A-Za-z]{6,}", target.title), key=len)
-    found = html.unescape(fetch(replay + "?q=" + word))
+    found = html.unescape(fetch(front + "?q=" + word))
     assert target.title in found
 
 
 def test_replayed_article_shows_the_text_with_links_rewritten_into_the_archive(site, crawled, replay) -> None:
-    front = html.unescape(fetch(replay))
+    front = html.unescape(fetch(replay.front))
     truth = pick(site, False)
-    match = re.search(rf'<a class="replay" href="(/newsarchive/(\d{{14}})/[^"]+)">{re.escape(truth.title)}</a>', front)
+    archive = re.escape(replay.archive.rstrip("/"))
+    match = re.search(rf'<a class="replay" href="({archive}/newsarchive/(\d{{14}})/[^"]+)">{re.escape(truth.title)}</a>', front)
     assert match, truth.title
     href, stamp = match.groups()
-    assert href == f"/newsarchive/{stamp}/{crawled.base_url}{truth.path}"
-    page = fetch(replay.rstrip("/") + href)
+    assert href == f"{replay.archive}newsarchive/{stamp}/{crawled.base_url}{truth.path}"
+    page = fetch(href)
     text = html.unescape(page)
     assert truth.title in text
     assert truth.free_text.split("\n\n")[0][:60] in text
@@ -183,10 +185,10 @@ def test_replayed_article_shows_the_text_with_links_rewritten_into_the_archive(s
 
 def test_a_link_with_tracking_parameters_finds_its_capture(site, crawled, replay) -> None:
     """Similar-stories links carry utm_* parameters; pywb's fuzzy matching finds the plain capture."""
-    front = html.unescape(fetch(replay))
+    front = html.unescape(fetch(replay.front))
     truth = pick(site, False)
-    stamp = re.search(rf'href="/newsarchive/(\d{{14}})/[^"]+">{re.escape(truth.title)}</a>', front).group(1)
-    page = html.unescape(fetch(f"{replay}newsarchive/{stamp}/{crawled.base_url}{truth.path}?utm_source=related&utm_medium=web"))
+    stamp = re.search(rf'href="[^"]*/newsarchive/(\d{{14}})/[^"]+">{re.escape(truth.title)}</a>', front).group(1)
+    page = html.unescape(fetch(f"{replay.archive}newsarchive/{stamp}/{crawled.base_url}{truth.path}?utm_source=related&utm_medium=web"))
     assert truth.title in page
     assert truth.free_text.split("\n\n")[0][:60] in page
 
@@ -200,7 +202,7 @@ def test_browser_clicks_from_the_front_page_to_the_replayed_article(site, replay
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(replay)
+            page.goto(replay.front)
             page.get_by_role("link", name=truth.title, exact=True).click()
             page.wait_for_url(re.compile(r"/newsarchive/\d{14}/"))
             page.wait_for_load_state("load")

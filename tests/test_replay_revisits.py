@@ -108,7 +108,7 @@ def test_pywb_resolves_an_identical_payload_digest_revisit_to_the_original_body(
     assert (entry["mime"], entry["status"]) == ("text/html", "200")
     assert entry["revisit"] == {"status": "200", "original": stamp(headers.get_header("WARC-Refers-To-Date"))}
 
-    status, response_headers, body = get(f"{replay}newsarchive/{revisit_stamp}id_/{url}")
+    status, response_headers, body = get(f"{replay.archive}newsarchive/{revisit_stamp}id_/{url}")
     assert status == 200
     assert parsedate_to_datetime(response_headers["Memento-Datetime"]).strftime("%Y%m%d%H%M%S") == revisit_stamp
     text = html.unescape(body.decode("utf-8"))
@@ -126,7 +126,7 @@ def test_pywb_replays_a_server_not_modified_revisit_as_its_original_at_the_revis
     assert (entry["mime"], entry["status"]) == ("text/html", "200")
     assert entry["revisit"] == {"status": "304", "original": original_stamp}
 
-    status, response_headers, body = get(f"{replay}newsarchive/{revisit_stamp}id_/{url}")
+    status, response_headers, body = get(f"{replay.archive}newsarchive/{revisit_stamp}id_/{url}")
     assert status == 200
     assert parsedate_to_datetime(response_headers["Memento-Datetime"]).strftime("%Y%m%d%H%M%S") == revisit_stamp
     text = html.unescape(body.decode("utf-8"))
@@ -167,7 +167,7 @@ def test_browser_opens_every_capture_of_unchanged_identical_and_changed_articles
         try:
             page = browser.new_page()
             for url, timestamp, title, shown, absent in expected:
-                page.goto(f"{replay}newsarchive/{timestamp}/{url}")
+                page.goto(f"{replay.archive}newsarchive/{timestamp}/{url}")
                 assert f"/newsarchive/{timestamp}/" in page.url, (url, timestamp, page.url)
                 assert page.locator("h1").first.inner_text().strip() == title, (url, timestamp)
                 body = " ".join(page.locator("body").inner_text().split())

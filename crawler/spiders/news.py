@@ -18,7 +18,9 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from archive.repeated_failures import MAX_RECORDED_FAILURES, previous_failures
 from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
+from crawler.config import ArchiveConfig
 from crawler.decoding import TRUNCATED_META, UndecodableResponse
 from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
@@ -62,6 +64,8 @@ class NewsSpider(Spider):
         self.allowed_hosts = self.scope.hosts
         self.traps = TrapGuard(TrapLimits(0, 0, 0))  # from_crawler sets the configured limits
         self.obey_noarchive = False
+        self.failed_urls: dict[str, str] = {}  # this run's failures, recorded with the run
+        self.previous_failures: dict[str, str] = {}  # the previous run's, read at start
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -77,6 +81,9 @@ class NewsSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        config = ArchiveConfig.from_settings(self.crawler.settings)
+        if config.db_enabled:  # read here: the capture extension has prepared the index by now
+            self.previous_failures = previous_failures(config.database_url, self.site_name)
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
@@ -91,9 +98,7 @@ class NewsSpider(Spider):
             kind = f"http_{failure.value.response.status}"
         else:
             kind = failure.type.__name__ if failure.type else "error"
-        self.crawler.stats.inc_value("archive/failed_pages")
-        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
-        logger.warning("Could not archive %s: %s", failure.request.url, kind)
+        self._count_failure(kind, failure.request.url)
 
     def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
         self.crawler.stats.inc_value("archive/pages")
@@ -111,18 +116,26 @@ class NewsSpider(Spider):
             return
         if response.meta.get(TRUNCATED_META):
             # only the start of the page decoded: its links are followed, its text is not indexed as an article
-            self._count_failure("truncated_body", response.url)
+            self._count_failure("truncated_body", response.url, " (the compressed body ends early)")
         elif self.profile.may_be_article(response.url):
             item = self._article(response)
             if item is not None:
                 yield item
         yield from self._follow(response)
 
-    def _count_failure(self, kind: str, url: str) -> None:
-        """A failure found while reading a page (not while fetching it), counted like `failed`'s."""
-        self.crawler.stats.inc_value("archive/failed_pages")
-        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
-        logger.warning("Could not archive %s: %s", url, kind)
+    def _count_failure(self, kind: str, url: str, detail: str = "") -> None:
+        """A page (or link) that could not be archived, by kind. One that failed the same way in
+        the site's previous run is reported, but counted apart (`repeated`), not as a new failure."""
+        if len(self.failed_urls) < MAX_RECORDED_FAILURES:
+            self.failed_urls[url] = kind
+        stats = self.crawler.stats
+        if self.previous_failures.get(url) == kind:
+            stats.inc_value("archive/failed_pages/repeated")
+            logger.info("Still failing as in the previous run: %s: %s%s", url, kind, detail)
+            return
+        stats.inc_value("archive/failed_pages")
+        stats.inc_value(f"archive/failed_pages/{kind}")
+        logger.warning("Could not archive %s: %s%s", url, kind, detail)
 
     def _article(self, response: TextResponse) -> ArticleItem | None:
         page = response.selector.root
@@ -200,7 +213,7 @@ class NewsSpider(Spider):
         try:
             return self._followable(page_url, href)
         except ValueError as exc:
-            self._count_failure("malformed_link", f"{href!r} on {page_url} ({exc})")
+            self._count_failure("malformed_link", href, f" (on {page_url}: {exc})")
             return None
 
     def _followable(self, page_url: str, href: str) -> str | None:
