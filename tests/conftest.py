@@ -52,7 +52,8 @@ def run_newsarchive(*args: str, cwd: Path | None = None, timeout: float = 300) -
 
 
 def crawl(data_dir: Path, base_url: str, *extra_settings: str, site: str = "morningstar") -> CrawlResult:
-    settings = [arg for name_value in (*LOCAL_SETTINGS, *extra_settings) for arg in ("-s", name_value)]
+    pairs = (*LOCAL_SETTINGS, *database_settings(data_dir), *extra_settings)
+    settings = [arg for name_value in pairs for arg in ("-s", name_value)]
     done = run_newsarchive("crawl", site, "--data-dir", str(data_dir), "--base-url", base_url, *settings)
     return CrawlResult(data_dir, done.returncode, done.stdout, done.stderr)
 
@@ -126,36 +127,117 @@ def profile():
     return load_profile("morningstar")
 
 
+
 # The PostgreSQL server the tests create throw-away databases on (trust auth on loopback).
 POSTGRESQL_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# `postgresql` runs the crawls of the suite into PostgreSQL instead of SQLite (make test's second pass).
+TEST_DATABASE = os.environ.get("NEWSARCHIVE_TEST_DATABASE", "sqlite")
+_created_databases: list[str] = []
+_database_of_data_dir: dict[Path, str] = {}
 
 
-@pytest.fixture(scope="session")
-def postgresql_database() -> Iterator:
-    """Factory of empty PostgreSQL databases (their URLs), all dropped when the session ends.
-
-    A server that cannot be reached fails the tests that need it: nothing is skipped silently.
-    """
+def _admin_connection():
     import psycopg
     from sqlalchemy import make_url
 
     admin = make_url(POSTGRESQL_ADMIN_URL)
-    created: list[str] = []
+    return psycopg.connect(
+        host=admin.host, port=admin.port or 5432, user=admin.username, password=admin.password,
+        dbname=admin.database, autocommit=True,
+    )
 
-    def connect():
-        return psycopg.connect(
-            host=admin.host, port=admin.port or 5432, user=admin.username, password=admin.password,
-            dbname=admin.database, autocommit=True,
-        )
 
-    def create() -> str:
-        name = f"newsarchive_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        with connect() as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        created.append(name)
-        return admin.set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+def new_postgresql_database() -> str:
+    """The URL of a new, empty PostgreSQL database, dropped when the test session ends."""
+    from sqlalchemy import make_url
 
-    yield create
-    with connect() as connection:
-        for name in created:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = f"newsarchive_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with _admin_connection() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    _created_databases.append(name)
+    return make_url(POSTGRESQL_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def database_settings(data_dir: Path) -> tuple[str, ...]:
+    """`-s` pairs that point a command at the data directory's index: nothing for SQLite (the file
+    in the data directory); in the PostgreSQL pass, a database of its own, the same on every call."""
+    if TEST_DATABASE != "postgresql":
+        return ()
+    key = Path(data_dir).resolve()
+    if key not in _database_of_data_dir:
+        _database_of_data_dir[key] = new_postgresql_database()
+    return (f"ARCHIVE_DATABASE_URL={_database_of_data_dir[key]}",)
+
+
+def database_url_of(database: Path) -> str:
+    """The index URL behind `DATA_DIR/archive.sqlite3` as the tests name it, in either pass."""
+    settings = database_settings(Path(database).parent)
+    return settings[0].partition("=")[2] if settings else f"sqlite:///{database}"
+
+
+def index_rows(database: Path, sql: str) -> list[dict]:
+    """Rows of `sql` on the index behind `DATA_DIR/archive.sqlite3`, as dicts keyed by column (also
+    indexable by position), with values as sqlite3 gives them (JSON columns as text)."""
+    import json
+
+    from sqlalchemy import text
+
+    from archive.db import make_engine
+
+    engine = make_engine(database_url_of(database))
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(sql))
+            columns = list(result.keys())
+            return [
+                IndexRow(columns, [json.dumps(v) if isinstance(v, (dict, list)) else v for v in row])
+                for row in result
+            ]
+    finally:
+        engine.dispose()
+
+
+class IndexRow(dict):
+    """A row both as {column: value} and as a tuple (row[0]), as sqlite3.Row is."""
+
+    def __init__(self, columns: list[str], values: list) -> None:
+        super().__init__(zip(columns, values))
+        self._values = tuple(values)
+
+    def __getitem__(self, key):
+        return self._values[key] if isinstance(key, int) else super().__getitem__(key)
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __eq__(self, other):
+        return tuple(self._values) == tuple(other) if isinstance(other, tuple) else super().__eq__(other)
+
+    __hash__ = None
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """In the PostgreSQL pass, tests about the SQLite file itself are skipped, each with a reason."""
+    if TEST_DATABASE != "postgresql":
+        return
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself (NEWSARCHIVE_TEST_DATABASE=postgresql)"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    if _created_databases:
+        with _admin_connection() as connection:
+            for name in _created_databases:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgresql_database():
+    """Factory of empty PostgreSQL databases (their URLs), all dropped when the session ends.
+
+    A server that cannot be reached fails the tests that need it: nothing is skipped silently.
+    """
+    return new_postgresql_database

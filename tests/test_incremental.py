@@ -8,7 +8,6 @@ crawler gets the same bytes again). The WARC files and the database are read bac
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,18 +15,14 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.conftest import crawl
+from tests.conftest import crawl, index_rows
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 
 
-def rows(database: Path, sql: str) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(database)
-    connection.row_factory = sqlite3.Row
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
+def rows(database: Path, sql: str) -> list:
+    """Rows of the index behind `DATA_DIR/archive.sqlite3` (PostgreSQL's in the PostgreSQL pass)."""
+    return index_rows(database, sql)
 
 
 def records_by_type(warc_dir: Path, kind: str) -> list:
@@ -148,7 +143,7 @@ def test_history_shows_what_changed_and_when(two_crawls) -> None:
     database = two_crawls["data_dir"] / "archive.sqlite3"
     base = two_crawls["base"]
 
-    def history(path: str) -> list[sqlite3.Row]:
+    def history(path: str) -> list:
         return rows(
             database,
             "SELECT v.changed, v.paywalled, v.free_text FROM article_versions v "
