@@ -16,27 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import REPO, SiteCrawl, crawl, database_settings, index_rows, run_newsarchive
-
-
-def rows(database: Path, sql: str) -> list:
-    """Rows of the index behind `DATA_DIR/archive.sqlite3` (PostgreSQL's in the PostgreSQL pass)."""
-    return index_rows(database, sql)
-
-
-def warc_records(warc_dir: Path) -> list[tuple[str, object, object, bytes]]:
-    read = []
-    for path in sorted(warc_dir.glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                read.append((path.name, record.rec_headers, record.http_headers, record.content_stream().read()))
-    return read
-
-
-def sets(pairs: tuple[str, ...]) -> list[str]:
-    return [arg for pair in pairs for arg in ("-s", pair)]
+from tests.helpers import REPO, SiteCrawl, crawl, database_settings, rows, run_newsarchive, setting_args, warc_records
 
 
 def reachable_truth(site) -> dict:
@@ -171,7 +152,7 @@ def test_captures_point_at_their_record_in_one_seek(crawled: SiteCrawl) -> None:
 def test_reindex_rebuilds_the_same_database_from_the_warc_files(crawled: SiteCrawl, tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(crawled.result.warc_dir, rebuilt / "warcs")
-    done = run_newsarchive("reindex", "--data-dir", str(rebuilt), *sets(database_settings(rebuilt)))
+    done = run_newsarchive("reindex", "--data-dir", str(rebuilt), *setting_args(database_settings(rebuilt)))
     assert done.returncode == 0, done.stderr[-3000:]
     for table in ("articles", "captures", "article_links", "article_versions"):
         original = rows(crawled.result.database, f"SELECT * FROM {table} ORDER BY id")

@@ -8,6 +8,7 @@ crawler gets the same bytes again). The WARC files and the database are read bac
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,14 +16,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.conftest import crawl, index_rows
+from tests.helpers import crawl, rows
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
-
-
-def rows(database: Path, sql: str) -> list:
-    """Rows of the index behind `DATA_DIR/archive.sqlite3` (PostgreSQL's in the PostgreSQL pass)."""
-    return index_rows(database, sql)
 
 
 def records_by_type(warc_dir: Path, kind: str) -> list:
@@ -143,7 +139,7 @@ def test_history_shows_what_changed_and_when(two_crawls) -> None:
     database = two_crawls["data_dir"] / "archive.sqlite3"
     base = two_crawls["base"]
 
-    def history(path: str) -> list:
+    def history(path: str) -> list[sqlite3.Row]:
         return rows(
             database,
             "SELECT v.changed, v.paywalled, v.free_text FROM article_versions v "

@@ -21,13 +21,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
-from archive import db
 from archive.errors import QueryError
-from archive.models import Base
-from archive.query import QueryLimits, run_query
-from archive.search import search
+from archive.index import database as db
+from archive.index.models import Base
+from archive.readers.query import QueryLimits, run_query
+from archive.readers.search import search
 from newsarchive_site import serve
-from tests.conftest import LOCAL_SETTINGS, SiteCrawl, run_newsarchive
+from tests.helpers import LOCAL_SETTINGS, SiteCrawl, run_newsarchive
 
 INDEX_TABLES = ("articles", "captures", "article_links", "article_versions")
 
@@ -167,7 +167,7 @@ def test_search_on_postgresql_ranks_marks_and_filters(pg_crawl: PostgresCrawl) -
 
 
 def test_postgresql_search_uses_the_fulltext_index(pg_crawl: PostgresCrawl) -> None:
-    from archive.search_postgresql import DOCUMENT
+    from archive.readers.search_postgresql import DOCUMENT
 
     engine = db.make_engine(pg_crawl.url)
     try:

@@ -4,11 +4,11 @@
 from `articles`, so the text is kept once. Triggers on `articles` keep it in step with every insert,
 update and delete, so the ingest (and anyone writing with plain sqlite3) needs to do nothing.
 PostgreSQL has no FTS5: there the index is a GIN expression index over the weighted tsvector of the
-same three columns (`archive.search_postgresql.DOCUMENT` repeats the expression, and a test checks
-that searches use the index), kept in step by PostgreSQL itself.
+same three columns (`archive.readers.search_postgresql.DOCUMENT` repeats the expression, and a
+test checks that searches use the index), kept in step by PostgreSQL itself.
 
-Neither the full-text index nor the views are models: `archive.db.include_name` keeps them out of
-autogenerate's comparison.
+Neither the full-text index nor the views are models: `archive.index.database.include_name` keeps
+them out of autogenerate's comparison.
 
 Revision ID: b2f0c1a9e7d4
 Revises: 9c1e4b7a2d30

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from archive.errors import InvalidRecord
-from archive.models import RUN_STATUSES, Article, ArticleLink, ArticleVersion, Capture, CrawlRun
+from archive.index.models import RUN_STATUSES, Article, ArticleLink, ArticleVersion, Capture, CrawlRun
 
 logger = logging.getLogger(__name__)
 

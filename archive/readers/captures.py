@@ -24,11 +24,13 @@ from sqlalchemy.ext.compiler import compiles
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from archive.db import make_engine
+from archive.content_encoding import CannotDecode, DecodedTooLarge, content_codings
+from archive.content_encoding import decode_content as decode_capped
 from archive.errors import ArchiveError
-from archive.models import Article, Capture
+from archive.index.database import make_engine
+from archive.index.models import Article, Capture
 from archive.terminal import printable
-from crawler.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
+from archive.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
 
 MAX_REDIRECTS = 10
 MAX_DECODED_BODY = 64 * 1024 * 1024  # bytes `show --raw` decompresses; DOWNLOAD_MAXSIZE is 20 MiB
@@ -136,9 +138,6 @@ def read_record(warc_dir: Path, location: RecordLocation) -> tuple[ArcWarcRecord
 def decode_content(body: bytes, content_encoding: str, max_size: int = MAX_DECODED_BODY) -> bytes:
     """Undo a Content-Encoding chain ("gzip", "deflate", "br", or several, last applied first),
     refusing, while it inflates, a body that grows past `max_size` bytes (a decompression bomb)."""
-    from crawler.extract.decode import CannotDecode, DecodedTooLarge, content_codings
-    from crawler.extract.decode import decode_content as decode_capped
-
     try:
         return decode_capped(body, content_codings([content_encoding]), max_size=max_size).body
     except CannotDecode as exc:

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from archive.db import make_engine
-from archive.models import Article, ArticleLink, Capture
+from archive.index.database import make_engine
+from archive.index.models import Article, ArticleLink, Capture
 from archive.warc.records import warc_date
 
 

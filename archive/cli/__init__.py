@@ -5,8 +5,8 @@ a reindex that hit unreadable files); 2 usage error (bad option, unknown site, i
 setting); 3 could not start (the database schema is behind: run `newsarchive db upgrade`; or another
 crawl of the site holds the lock); 4 a crawl finished with more failed pages than ARCHIVE_MAX_FAILED_RATIO.
 
-The exit codes and what every command shares are in `archive.cli_shared`; `query` and `search`
-(`archive.cli_query`) and `show`, `replay` and `export` (`archive.cli_replay`) are registered here.
+The exit codes and what every command shares are in `archive.cli.shared`; `query` and `search`
+(`archive.cli.read`) and `show`, `replay` and `export` (`archive.cli.replay`) are registered here.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.cli_query import query, search
-from archive.cli_replay import export, replay, show
-from archive.cli_shared import (
+from archive.cli.read import query, search
+from archive.cli.replay import export, replay, show
+from archive.cli.shared import (
     EXIT_FAILED,
     EXIT_OK,
     Failed,
@@ -134,7 +134,7 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
 
     Example: newsarchive demo --data-dir demo-data
     """
-    from archive.demo import print_demo_report
+    from archive.cli.demo import print_demo_report
     from newsarchive_site import build_site, serve
 
     data_dir = data_dir or Path("demo-data")
@@ -159,9 +159,9 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
 
     Example: newsarchive reindex --data-dir /srv/archive
     """
-    from archive.db import prepare_database
-    from archive.environment_errors import damage_of, set_aside
-    from archive.reindex import reindex as rebuild
+    from archive.index.database import prepare_database
+    from archive.cli.environment import damage_of, set_aside
+    from archive.index.reindex import reindex as rebuild
 
     log_to_stderr()
     _, config = load_config(data_dir, parse_overrides(overrides))
@@ -192,7 +192,7 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
 
     Example: newsarchive db upgrade --data-dir /srv/archive
     """
-    from archive.db import current_revision, upgrade
+    from archive.index.database import current_revision, upgrade
 
     log_to_stderr()
     _, config = load_config(data_dir, parse_overrides(overrides))
@@ -213,7 +213,7 @@ def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: st
 
     Example: newsarchive runs --data-dir /srv/archive --limit 7
     """
-    from archive.runs import list_runs
+    from archive.index.runs import list_runs
 
     config = open_archive(data_dir, overrides)
     columns = ("id", "site", "started_at", "finished_at", "status")
@@ -266,7 +266,7 @@ def main(args: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except (OSError, SQLAlchemyError, sqlite3.DatabaseError) as exc:  # the machine, not the archive: one line, no traceback
-        from archive.environment_errors import explain
+        from archive.cli.environment import explain
 
         message = explain(exc)
         if message is None:

@@ -8,7 +8,7 @@ Layout under the data directory (nothing is copied: pywb reads the WARC files wh
 `update_index` (re)indexes only the WARC files that are new or changed since their index was
 written, and drops the index of a WARC file that is gone. Files still being written (`*.open`) are
 left out until they are closed and renamed. A revisit record's line points at its original response
-(`archive.replay_index`), so pywb replays the original payload at the revisit's date, a 304 too.
+(`archive.replay.index`), so pywb replays the original payload at the revisit's date, a 304 too.
 
 Two servers, two origins: the archived pages (pywb) on one port and our front page on another, so
 an archived page's scripts never run on the front page's origin (they cannot read it, its storage
@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import ArchiveError, WarcDirectoryNotFound
-from archive.replay_index import RevisitResolver, parse_line
+from archive.layout import DataLayout
+from archive.replay.index import RevisitResolver, parse_line
 
 logger = logging.getLogger(__name__)
 access_logger = logging.getLogger("archive.replay.access")
@@ -35,7 +36,7 @@ access_logger = logging.getLogger("archive.replay.access")
 COLLECTION = "newsarchive"
 INDEX_SUFFIX = ".cdxj"
 # bumped when the lines change meaning, so indexes written by an older version are rebuilt
-INDEX_FORMAT = "2"  # 2: revisits point at their originals (archive.replay_index)
+INDEX_FORMAT = "2"  # 2: revisits point at their originals (archive.replay.index)
 # What replay may serve for a URL. Our article `metadata` records share the response's URL and
 # WARC-Date, so indexed they would be served instead of the page: they stay in the WARC files,
 # out of the replay index.
@@ -56,8 +57,8 @@ class ReplayLayout:
     root: Path  # DATA_DIR/replay
 
     @classmethod
-    def for_data_dir(cls, data_dir: Path, warc_dir: Path) -> ReplayLayout:
-        return cls(Path(warc_dir).resolve(), (Path(data_dir) / "replay").resolve())
+    def of(cls, layout: DataLayout) -> ReplayLayout:
+        return cls(layout.warc_dir.resolve(), layout.replay_dir.resolve())
 
     @property
     def collections_dir(self) -> Path:

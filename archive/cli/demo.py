@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (

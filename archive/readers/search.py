@@ -5,7 +5,7 @@ b2f0c1a9e7d4; triggers on `articles` keep it in step). Words use FTS5's query sy
 must all occur, `"a phrase"`, `OR`, `NOT`, `NEAR(a b, 5)`, `prefix*`, `title: word`. Hits are
 ranked by bm25 with the title weighing most, and each carries a snippet with the matches marked.
 Like `run_query`, search opens the database read-only. On PostgreSQL the same function runs
-PostgreSQL's text search instead (`archive.search_postgresql`), with its own word syntax.
+PostgreSQL's text search instead (`archive.readers.search_postgresql`), with its own word syntax.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from archive.db import FULLTEXT_TABLE, display_url, head_revision
+from archive.index.database import FULLTEXT_TABLE, display_url, head_revision
 from archive.errors import DatabaseNotMigrated, QueryError
-from archive.ingest import utc_iso
-from archive.query import DEFAULT_LIMITS, QueryLimits, explain, readonly_sqlite, sqlite_path
+from archive.index.ingest import utc_iso
+from archive.readers.query import DEFAULT_LIMITS, QueryLimits, explain, readonly_sqlite, sqlite_path
 
 # bm25 weights of title, standfirst, free_text: a word in the headline says most about the article
 WEIGHTS = (10.0, 4.0, 1.0)
@@ -107,7 +107,7 @@ def search(
         filters.append("a.paywalled = :paywalled")
         params["paywalled"] = paywalled if postgresql else int(paywalled)
     if path is None:
-        from archive.search_postgresql import search_rows
+        from archive.readers.search_postgresql import search_rows
 
         return [_hit(row) for row in search_rows(database_url, words, filters, params, mark, limits)]
     params.update(words=words, mark_start=mark[0], mark_end=mark[1])

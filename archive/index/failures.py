@@ -13,12 +13,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.db import make_engine
-from archive.models import CrawlRun
+from archive.index.database import make_engine
+from archive.index.models import CrawlRun
 
 logger = logging.getLogger(__name__)
-
-MAX_RECORDED_FAILURES = 5000  # per run: enough for any real site, bounded for a hostile one
 
 
 def previous_failures(database_url: str, site: str) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """One crawl per site and data directory at a time, so overlapping cron runs never trample each other.
 
-The lock is an `flock` on `DATA_DIR/locks/<site>.lock`: the kernel drops it when the holder dies,
+The lock is an `flock` on `DATA_DIR/locks/<site>.lock` (`DataLayout.lock_file`): the kernel drops it when the holder dies,
 however it dies, so a lock left by a killed crawl is simply taken over. The holder's pid and start
 time are written into the file so the refusal can say who holds it.
 """
@@ -23,9 +23,8 @@ logger = logging.getLogger(__name__)
 class CrawlLock:
     """An exclusive, non-blocking lock for one site's crawls in one data directory."""
 
-    def __init__(self, data_dir: Path, site: str) -> None:
-        safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in site)
-        self.path = data_dir / "locks" / f"{safe}.lock"
+    def __init__(self, path: Path) -> None:
+        self.path = path  # `DataLayout.lock_file(site)`
         self._handle: int | None = None
 
     def acquire(self) -> None:

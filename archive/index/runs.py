@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive.db import make_engine
-from archive.models import CrawlRun
+from archive.index.database import make_engine
+from archive.index.models import CrawlRun
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from archive.errors import ArchiveWriteError
-from archive.ingest import RUN_SCHEMA, ArticleRecord, CaptureRecord, RunFinished
+from archive.index.ingest import RUN_SCHEMA, ArticleRecord, CaptureRecord, RunFinished
 from archive.warc.records import HttpExchange, warc_date
 from archive.warc.writer import RecordLocation, RollingWarcWriter
 

@@ -29,7 +29,7 @@ class RevisitResolver:
 
     `keep_own_record` (pywb): the line keeps the revisit record's location, for its date, and
     names the original in pywb's `orig.filename`/`orig.offset`/`orig.length` fields, which pywb
-    loads the payload from (see `archive.replay.RevisitLoader`). Otherwise (the WACZ, read by
+    loads the payload from (see `archive.replay.server.RevisitLoader`). Otherwise (the WACZ, read by
     ReplayWeb.page) the line points at the original record itself; the line keeps its timestamp.
     """
 

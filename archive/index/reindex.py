@@ -23,9 +23,9 @@ from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from archive.db import display_url, make_engine, require_current
+from archive.index.database import display_url, make_engine, require_current
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
-from archive.ingest import (
+from archive.index.ingest import (
     ARTICLE_SCHEMA_PREFIX,
     RUN_SCHEMA,
     ArticleRecord,
@@ -35,7 +35,7 @@ from archive.ingest import (
     RunFinished,
     RunStarted,
 )
-from archive.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
+from archive.index.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
 
 logger = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from typing import Final
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from archive.db import display_url, make_engine, require_current
+from archive.index.database import display_url, make_engine, require_current
 from archive.errors import ArchiveError, IngestError
-from archive.ingest import ArticleRecord, CaptureRecord, IngestItem, Ingestor, RunFinished
+from archive.index.ingest import ArticleRecord, CaptureRecord, IngestItem, Ingestor, RunFinished
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """`newsarchive show`, `newsarchive replay` and `newsarchive export wacz`: reading the archive back.
 
-Thin: find the data directory, call `archive.show`, `archive.replay`/`archive.frontpage` or
-`archive.wacz`, and turn their errors into `Error: …` with the documented exit codes.
+Thin: find the data directory, call `archive.readers.captures`, `archive.replay`/`archive.replay.frontpage` or
+`archive.replay.wacz`, and turn their errors into `Error: …` with the documented exit codes.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from archive.cli_shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
+from archive.cli.shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
 from archive.errors import ArchiveError
 
 
@@ -30,7 +30,7 @@ def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool)
 
     Example: newsarchive show --data-dir /srv/archive https://morningstaronline.co.uk/article/b/some-story
     """
-    from archive.show import CaptureReader, describe
+    from archive.readers.captures import CaptureReader, describe
 
     config = open_archive(data_dir, overrides)
     try:
@@ -70,12 +70,12 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
     from gevent import monkey
 
     monkey.patch_all()  # pywb runs on gevent; its app would patch at import anyway, so do it first
-    from archive.frontpage import FrontPage, find_searcher
-    from archive.replay import ReplayLayout, start_servers, update_index
+    from archive.replay.frontpage import FrontPage, find_searcher
+    from archive.replay.server import ReplayLayout, start_servers, update_index
 
     log_to_stderr()
     config = open_archive(data_dir, overrides)
-    layout = ReplayLayout.for_data_dir(config.data_dir, config.warc_dir)
+    layout = ReplayLayout.of(config.layout)
     if archive_port is None:
         archive_port = port + 1 if port else 0
     pages: list[FrontPage] = []
@@ -118,7 +118,7 @@ def export_wacz_command(data_dir: Path | None, overrides: tuple[str, ...], outpu
 
     Example: newsarchive export wacz --data-dir /srv/archive -o morningstar.wacz
     """
-    from archive.wacz import export_wacz
+    from archive.replay.wacz import export_wacz
 
     log_to_stderr()
     config = open_archive(data_dir, overrides)

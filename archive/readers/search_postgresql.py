@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 from archive.errors import QueryError
-from archive.query import QueryLimits
+from archive.readers.query import QueryLimits
 
 # keep equal to POSTGRESQL_DOCUMENT in migration b2f0c1a9e7d4, or the index is not used
 DOCUMENT = (

@@ -1,7 +1,7 @@
 """The replay server's front page: the archived articles, newest first, each linked to its capture.
 
 Filters are query parameters: `section`, `paywall` (`paywalled`, `free`, `unknown`) and `q`. A search
-runs through the full-text index (`archive.search.search`) when the installed code has it, and
+runs through the full-text index (`archive.readers.search.search`) when the installed code has it, and
 falls back to a case-insensitive match on the headline otherwise; `find_searcher` is the one place
 that decides, and `FrontPage` takes any `Searcher`, so tests and other indexes can plug in.
 
@@ -24,10 +24,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 from archive.errors import ArchiveError
-from archive.models import Article, Capture
-from archive.replay import COLLECTION, replay_path
+from archive.index.models import Article, Capture
+from archive.replay.server import COLLECTION, replay_path
 
 DEFAULT_LIMIT = 200
 PAYWALL_FILTERS = {"paywalled": True, "free": False}
@@ -95,9 +95,9 @@ class Searcher(Protocol):
 
 
 def find_searcher() -> Searcher | None:
-    """The full-text search of `archive.search`, if this installation has it."""
+    """The full-text search of `archive.readers.search`, if this installation has it."""
     try:
-        from archive.search import search
+        from archive.readers.search import search
     except ImportError:
         return None
 
@@ -123,7 +123,7 @@ class FrontPage:
         self.run_blocking = run_blocking or (lambda function, *args: function(*args))
         self.engine = make_engine(database_url)
         self.templates = Environment(
-            loader=PackageLoader("archive", "templates"), autoescape=select_autoescape(["html"])
+            loader=PackageLoader("archive.replay", "templates"), autoescape=select_autoescape(["html"])
         )
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -27,14 +27,14 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.utils.defer import deferred_from_coro
 
-from archive.archiver import RUN_SCHEMA, Archiver
-from archive.db import prepare_database
-from archive.db_writer import DatabaseWriter
+from archive.session.warc_thread import RUN_SCHEMA, Archiver
+from archive.index.database import prepare_database
+from archive.index.writer import DatabaseWriter
 from archive.errors import ArchiveError
-from archive.history import PreviousCrawls, load_previous_crawls
-from archive.ingest import RunStarted
-from archive.lock import CrawlLock
-from archive.recovery import recover_open_files
+from archive.index.previous import PreviousCrawls, load_previous_crawls
+from archive.index.ingest import RunStarted
+from archive.session.lock import CrawlLock
+from archive.session.recovery import recover_open_files
 from archive.warc.records import (
     IDENTICAL_PAYLOAD_DIGEST,
     SERVER_NOT_MODIFIED,
@@ -44,17 +44,13 @@ from archive.warc.records import (
 )
 from archive.warc.writer import RollingWarcWriter, WriterConfig
 from crawler import __version__
-from crawler.config import ArchiveConfig, job_dir_for
-from crawler.items import ArticleItem
+from crawler.config import ArchiveConfig
+from crawler.items import CAPTURED_AT_META, RECORD_ID_META, REVISIT_META, ArticleItem, SessionProvider
 
 logger = logging.getLogger(__name__)
 
-RECORD_ID_META = "warc_response_record_id"
-CAPTURED_AT_META = "warc_captured_at"
-REVISIT_META = "warc_revisit"  # the response was archived as a revisit of an earlier capture
 
-
-class WarcCaptureExtension:
+class WarcCaptureExtension(SessionProvider):
     """Feeds the archive writer from Scrapy signals; one instance per crawl, no shared state."""
 
     def __init__(
@@ -79,7 +75,7 @@ class WarcCaptureExtension:
         if not config.warc_enabled:
             raise NotConfigured("ARCHIVE_WARC_ENABLED is off")
         site = getattr(crawler.spider, "site_name", None) or getattr(crawler.spider, "name", "crawl")
-        lock = CrawlLock(config.data_dir, site)
+        lock = CrawlLock(config.layout.lock_file(site))
         lock.acquire()  # raises LockHeld: an overlapping cron run fetches nothing
         try:
             database_url = config.database_url if config.db_enabled else None
@@ -271,7 +267,7 @@ class WarcCaptureExtension:
 def _discard_stale_job(crawler: Crawler, config: ArchiveConfig, site: str) -> None:
     """Without --resume a crawl starts afresh: an interrupted crawl's queue would replay old work.
     Done under the lock, so a running crawl's job directory is never touched."""
-    job_dir = job_dir_for(config.data_dir, site)
+    job_dir = config.layout.job_dir(site)
     if not crawler.settings.get("JOBDIR") and job_dir.exists():
         logger.info("Starting afresh: discarding the state of an interrupted crawl in %s", job_dir)
         shutil.rmtree(job_dir)

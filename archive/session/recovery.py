@@ -19,10 +19,10 @@ from pathlib import Path
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine
-from archive.ingest import IngestItem, Ingestor, RunStarted
-from archive.models import CrawlRun
-from archive.reindex import ReindexStats, read_warc
+from archive.index.database import make_engine
+from archive.index.ingest import IngestItem, Ingestor, RunStarted
+from archive.index.models import CrawlRun
+from archive.index.reindex import ReindexStats, read_warc
 from archive.warc.writer import OPEN_SUFFIX, file_safe_host
 
 logger = logging.getLogger(__name__)

@@ -23,11 +23,11 @@ import wacz.main
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.db import make_engine
+from archive.index.database import make_engine
 from archive.errors import ArchiveError
-from archive.models import Article, Capture
-from archive.replay import REPLAY_RECORDS
-from archive.replay_index import RevisitResolver
+from archive.index.models import Article, Capture
+from archive.replay.server import REPLAY_RECORDS
+from archive.replay.index import RevisitResolver
 
 logger = logging.getLogger(__name__)
 
@@ -113,11 +113,11 @@ def export_wacz(database_url: str, warc_dir: Path, output: Path) -> WaczSummary:
 
 @contextlib.contextmanager
 def _replayable_records_only() -> Iterator[None]:
-    """Index only what replay may serve (see `archive.replay.REPLAY_RECORDS`), revisits resolved.
+    """Index only what replay may serve (see `archive.replay.server.REPLAY_RECORDS`), revisits resolved.
 
     The wacz package builds its indexer with fixed options and indexes our article metadata
     records too, which share the page's URL and date; ReplayWeb.page or pywb could then show the
-    JSON instead of the page. Revisit lines point at their originals (`archive.replay_index`), so a
+    JSON instead of the page. Revisit lines point at their originals (`archive.replay.index`), so a
     304 revisit replays the original payload. Its indexer class is swapped for one `create`.
     """
     original = wacz.main.WACZIndexer

@@ -1,7 +1,7 @@
 """What every `newsarchive` command shares: exit codes, the exceptions that carry them, the common
 options, and the steps from options to an archive (settings, config, log set-up, schema check).
 
-`archive.cli`, `archive.cli_query` and `archive.cli_replay` import from here; nothing here imports
+`archive.cli`, `archive.cli.read` and `archive.cli.replay` import from here; nothing here imports
 them, so any of them may be imported first.
 
 Exit codes: 0 success; 1 the command ran and failed; 2 usage error (click's own); 3 could not start
@@ -85,7 +85,7 @@ def log_to_stderr() -> None:
 
 def require_current_schema(config: Any) -> None:
     """Exit 3 when the index's schema is not the one this code reads."""
-    from archive.db import require_current
+    from archive.index.database import require_current
 
     try:
         require_current(config.database_url)

@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from archive.cli_shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
+from archive.cli.shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
 from archive.errors import ArchiveError, DatabaseNotMigrated
 from archive.terminal import printable
 
@@ -146,7 +146,7 @@ def _database(
     data_dir: Path | None, overrides: tuple[str, ...], timeout: float | None, max_memory: int | None
 ) -> tuple[str, Any]:
     """The index's URL and the query limits: the options where given, else the settings."""
-    from archive.query import QueryLimits
+    from archive.readers.query import QueryLimits
 
     _, config = load_config(data_dir, parse_overrides(overrides))
     limits = QueryLimits(
@@ -194,7 +194,7 @@ def query(
 
     Example: newsarchive query "SELECT section, COUNT(*) FROM articles WHERE published_at >= :since GROUP BY section" --param since=2026-01-01 --csv
     """
-    from archive.query import stream_query
+    from archive.readers.query import stream_query
 
     values = _parse_params(params)
     database_url, limits = _database(data_dir, overrides, timeout, max_memory)
@@ -256,7 +256,7 @@ def search(
 
     Example: newsarchive search "pay strike" --section Britain --since 2026-01-01 --paywalled
     """
-    from archive.search import search as run_search
+    from archive.readers.search import search as run_search
 
     mark = MARK if output_format == "table" and sys.stdout.isatty() else ("[", "]")
     database_url, limits = _database(data_dir, overrides, timeout, max_memory)

@@ -15,13 +15,11 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
-from archive.history import PreviousCrawls
-from crawler.capture import WarcCaptureExtension
+from archive.index.previous import PreviousCrawls
 from crawler.config import ArchiveConfig
+from crawler.items import ARCHIVED_LINKS_META, SessionProvider
 
 logger = logging.getLogger(__name__)
-
-ARCHIVED_LINKS_META = "archived_similar_links"  # followed on a 304, which has no body to read
 
 
 class IncrementalMiddleware:
@@ -40,9 +38,7 @@ class IncrementalMiddleware:
             raise NotConfigured("incremental re-crawls need ARCHIVE_INCREMENTAL and the index")
         # Downloader middlewares are built after extensions: the capture extension has checked the
         # schema and loaded what earlier crawls archived, before any request. One load serves both.
-        capture = next(
-            (ext for ext in crawler.extensions.middlewares if isinstance(ext, WarcCaptureExtension)), None
-        )
+        capture = crawler.get_extension(SessionProvider)
         if capture is None:
             raise NotConfigured("incremental re-crawls need the capture extension")
         logger.info("Incremental crawl: %d URLs archived before", len(capture.previous.by_url))

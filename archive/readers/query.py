@@ -242,7 +242,7 @@ def _stream_other(database_url: str, sql: str, params: dict[str, Any], limits: Q
     import psycopg
     from sqlalchemy import text
 
-    from archive.db import make_engine
+    from archive.index.database import make_engine
 
     engine = make_engine(database_url)
     try:
