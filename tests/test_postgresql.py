@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from archive.index.models import Base
 from archive.readers.query import QueryLimits, run_query
 from archive.readers.search import search
 from newsarchive_site import serve
-from tests.helpers import LOCAL_SETTINGS, SiteCrawl, run_newsarchive
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, SiteCrawl, run_newsarchive, setting_args
 
 INDEX_TABLES = ("articles", "captures", "article_links", "article_versions")
 
@@ -226,3 +227,30 @@ def test_a_recrawl_into_postgresql_is_incremental(pg_server, postgresql_database
     assert runs == 2
     # every article once, however many times it was captured
     assert run_query(url, "SELECT COUNT(*) = COUNT(DISTINCT url) FROM articles").rows[0][0] is True
+
+
+def test_crawlers_on_several_machines_share_one_postgresql_index(site, postgresql_database, tmp_path: Path) -> None:
+    """Two crawls started together, each with its own data directory (as on two machines), into one
+    new database: the schema is created once (under an advisory lock), and both indexes land whole."""
+    url = postgresql_database()
+    pairs = (*LOCAL_SETTINGS, f"ARCHIVE_DATABASE_URL={url}")
+    with serve(site, host="127.0.0.1", port=0) as first, serve(site, host="127.0.0.1", port=0) as second:
+        crawls = [
+            subprocess.Popen(
+                [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(tmp_path / name), "--base-url", running.base_url,
+                 *setting_args(pairs)],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )
+            for name, running in (("one", first), ("two", second))
+        ]
+        outcomes = [process.communicate(timeout=300) for process in crawls]
+        bases = (first.base_url, second.base_url)
+    for process, (stdout, stderr) in zip(crawls, outcomes):
+        assert process.returncode == 0, stdout + stderr[-3000:]
+    reachable = {path for path, truth in site.truth.items() if truth.reachable}
+    urls = [row[0] for row in run_query(url, "SELECT url FROM articles").rows]
+    assert len(urls) == len(set(urls))
+    assert {(base, urlsplit(found).path) for found in urls for base in bases if found.startswith(base)} == {
+        (base, path) for base in bases for path in reachable
+    }
+    assert run_query(url, "SELECT COUNT(*) FROM crawl_runs WHERE status = 'finished'").rows[0][0] == 2

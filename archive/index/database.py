@@ -7,6 +7,8 @@ wild is at a known revision and `require_current` can refuse to write into a sta
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +146,35 @@ def prepare_database(url: str) -> None:
     A first crawl just works, while an existing index is only ever migrated on purpose
     (`newsarchive db upgrade`), never as a side effect of a crawl.
     """
-    if current_revision(url) is None and not _has_tables(url):
-        upgrade(url)
+    with migration_lock(url):  # crawls on other machines may create the same PostgreSQL schema at once
+        if current_revision(url) is None and not _has_tables(url):
+            upgrade(url)
     require_current(url)
+
+
+# pg_advisory_lock key shared by every newsarchive process migrating one PostgreSQL database
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """On PostgreSQL, hold an advisory lock while the schema is checked and created, so crawlers
+    starting together on several machines create it once; SQLite needs none (its writes lock the file)."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def _has_tables(url: str) -> bool:
