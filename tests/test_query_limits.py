@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from archive import db
+from archive.index import database as db
 from archive.cli import main
 from archive.errors import QueryError
-from archive.query import QueryLimits, run_query, stream_query
-from archive.search import MAX_TERMS, search
-from tests.conftest import SiteCrawl
+from archive.readers.query import QueryLimits, run_query, stream_query
+from archive.readers.search import MAX_TERMS, search
+from tests.helpers import SiteCrawl
 
 ENDLESS = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) FROM n"
 

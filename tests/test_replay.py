@@ -21,14 +21,9 @@ from collections.abc import Iterator
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NEWSARCHIVE, REPO, Replay, SiteCrawl, replay_server, run_newsarchive
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, REPO, Replay, SiteCrawl, replay_server, run_newsarchive
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 
 
 def reachable(site) -> dict:

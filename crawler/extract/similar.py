@@ -9,7 +9,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
-from crawler.urls import canonical_url
+from archive.urls import canonical_url
 
 from .article import SimilarStory
 from .dom import body_text, by_selector, css, first_text, xpath

@@ -18,21 +18,26 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archive.repeated_failures import MAX_RECORDED_FAILURES, previous_failures
-from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
+from archive.urls import canonical_url
 from crawler.config import ArchiveConfig
-from crawler.decoding import TRUNCATED_META, UndecodableResponse
 from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
-from crawler.incremental import ARCHIVED_LINKS_META
-from crawler.items import ArticleItem
+from crawler.items import (
+    ARCHIVED_LINKS_META,
+    CAPTURED_AT_META,
+    RECORD_ID_META,
+    TRUNCATED_META,
+    ArticleItem,
+    UndecodableResponse,
+)
 from crawler.robots_meta import robots_directives
 from crawler.scope import SiteScope
 from crawler.sites import SiteProfile, load_profile
 from crawler.traps import TrapGuard, TrapLimits
-from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
+
+MAX_RECORDED_FAILURES = 5000  # per run: enough for any real site, bounded for a hostile one
 
 
 class NewsSpider(Spider):
@@ -83,6 +88,8 @@ class NewsSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         config = ArchiveConfig.from_settings(self.crawler.settings)
         if config.db_enabled:  # read here: the capture extension has prepared the index by now
+            from archive.index.failures import previous_failures  # the index is loaded only when used
+
             self.previous_failures = previous_failures(config.database_url, self.site_name)
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)

@@ -1,0 +1,193 @@
+"""Engines and schema migrations: the only place that knows how to open and upgrade the database.
+
+The schema is created by Alembic migrations only (never `create_all`), so every database in the
+wild is at a known revision and `require_current` can refuse to write into a stale one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
+
+import migrations
+from archive.errors import DatabaseNotMigrated
+
+logger = logging.getLogger(__name__)
+
+SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=30000",  # wait for another process's write instead of failing at once
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA synchronous=NORMAL",  # safe with WAL, and much faster than FULL
+)
+# WAL (readers never block the writer) is a property of the file: set once, when `upgrade` creates
+# or migrates it, not on every connection, where switching modes races other processes' connections.
+SQLITE_JOURNAL_MODE = "PRAGMA journal_mode=WAL"
+
+
+FULLTEXT_TABLE = "articles_fts"
+"""The FTS5 index over articles (migration b2f0c1a9e7d4); it and its shadow tables have no model."""
+POSTGRESQL_FULLTEXT_INDEX = "ix_articles_fulltext"
+"""PostgreSQL's GIN expression index over the articles' weighted tsvector (same migration); no model."""
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic autogenerate filter: leave out the full-text indexes, which no model describes.
+
+    Only the FTS5 table and its shadow tables (`articles_fts_data`, `_idx`, `_docsize`, `_config`)
+    are left out, so any other table without a model still shows up as drift. Views are never
+    reflected as tables, so they need no filter.
+    """
+    if type_ == "table" and name is not None:
+        return not (name == FULLTEXT_TABLE or name.startswith(FULLTEXT_TABLE + "_"))
+    if type_ == "index":
+        return name != POSTGRESQL_FULLTEXT_INDEX
+    return True
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of a SQLite file, with the path quoted as the URL syntax needs."""
+    return URL.create("sqlite", database=str(Path(path).expanduser())).render_as_string()
+
+
+def display_url(url: str) -> str:
+    """The URL as it may appear in logs and error messages: without its password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def driver_url(url: str) -> str:
+    """`url` with the driver named: a plain `postgresql://` URL means psycopg 3, which we install.
+
+    SQLAlchemy's own default for `postgresql://` is psycopg2, which newsarchive does not depend on.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine with the SQLite settings every connection needs (no-op for other databases)."""
+    url = driver_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config for `url` that finds the migrations in the installed package, not the CWD."""
+    config = Config()
+    config.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    # Config values go through ConfigParser interpolation, where "%" is special
+    config.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database up to `revision`, creating it (and its directory) if needed."""
+    engine = make_engine(url)  # creates the parent directory of a SQLite file
+    try:
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as connection:
+                connection.exec_driver_sql(SQLITE_JOURNAL_MODE)
+    finally:
+        engine.dispose()
+    logger.info("Upgrading %s to %s", display_url(url), revision)
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database down to `revision` ("base" drops every table)."""
+    logger.info("Downgrading %s to %s", display_url(url), revision)
+    command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision the installed code knows."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at, or None when it has never been migrated."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def prepare_database(url: str) -> None:
+    """Create the schema in a new, empty database; refuse an existing one that is not at head.
+
+    A first crawl just works, while an existing index is only ever migrated on purpose
+    (`newsarchive db upgrade`), never as a side effect of a crawl.
+    """
+    with migration_lock(url):  # crawls on other machines may create the same PostgreSQL schema at once
+        if current_revision(url) is None and not _has_tables(url):
+            upgrade(url)
+    require_current(url)
+
+
+# pg_advisory_lock key shared by every newsarchive process migrating one PostgreSQL database
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """On PostgreSQL, hold an advisory lock while the schema is checked and created, so crawlers
+    starting together on several machines create it once; SQLite needs none (its writes lock the file)."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+    finally:
+        engine.dispose()
+
+
+def _has_tables(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        return bool(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def require_current(url: str) -> None:
+    """Refuse to work on a database whose schema is not the one this code was written for."""
+    current = current_revision(url)
+    head = head_revision()
+    if current != head:
+        raise DatabaseNotMigrated(display_url(url), current, head)
