@@ -1,7 +1,7 @@
 """`newsarchive extract`: run the extraction on saved pages and print what would be archived.
 
-How a user checks a profile against a page saved from the browser, and how the accuracy benchmark
-reads real pages. Thin: read each page (an HTML file, gzipped or not, or every HTML response of a
+How a user checks a profile against a page saved from the browser (benchmarks/real_pages.py calls
+the same `extract_article` in-process, to time it). Thin: read each page (an HTML file, gzipped or not, or every HTML response of a
 WARC file), call `crawler.extract.extract_article`, print the result.
 """
 
