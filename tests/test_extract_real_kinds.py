@@ -198,6 +198,18 @@ def test_text_in_the_html_is_free_or_locked_never_neither(generic: SiteProfile) 
     assert marker.free_words + marker.locked_words == sum(len(text.split()) for text in PROSE)
 
 
+def test_css_hidden_locked_text_inside_the_body_is_counted_as_locked(generic: SiteProfile) -> None:
+    head = _jsonld(headline="Harbour ferry saved", isAccessibleForFree=False)
+    body = f"""<article><h1>Harbour ferry saved</h1><div class="story">{_paragraphs(PROSE[:2])}
+<div style="display: none">{_paragraphs(PROSE[2:])}</div></div></article>"""
+    article = _extract(_page(head, body), generic)
+    marker = article.paywall
+    assert marker.paywalled is True and marker.kind == "overlay"
+    assert article.free_text == "\n\n".join(PROSE[:2])
+    assert marker.locked_paragraphs == len(PROSE) - 2
+    assert marker.locked_words == sum(len(text.split()) for text in PROSE[2:])
+
+
 # --- hostile input ------------------------------------------------------------------------------
 
 def test_jsonld_nested_200000_deep_is_ignored_and_noted(generic: SiteProfile) -> None:

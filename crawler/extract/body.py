@@ -20,7 +20,7 @@ from .article import PaywallMarker
 from .budget import Budget
 from .content import Block, article_blocks, main_box, read_blocks
 from .dom import by_selector, css, css_any, xpath
-from .paywall import DECLARED, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden
+from .paywall import DECLARED, HIDDEN, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
@@ -133,8 +133,9 @@ def _role(element: HtmlElement, roles: dict[HtmlElement, tuple[int, str]], conta
 
 def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: set[HtmlElement],
           similar: set[HtmlElement], roles: dict[HtmlElement, tuple[int, str]], paywalled: bool | None,
-          free: list[str], locked: list[str]) -> bool:
-    """Collect one body element's paragraphs into `free` / `locked`; True once a stop was reached.
+          free: list[str], locked: list[str], read: set[HtmlElement]) -> bool:
+    """Collect one body element's paragraphs into `free` / `locked` (their elements into `read`);
+    True once a stop was reached.
 
     A Similar-stories start ends the text only when no prose follows it in the body (an in-body
     "Read more" teaser heading does not end the article)."""
@@ -163,6 +164,7 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
         if role == MESSAGE:
             continue
         found = texts[element] or [element_text(element)]
+        read.add(element)
         for text in found:
             if not text:
                 continue
@@ -181,20 +183,24 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
     return stopped
 
 
-def _locked_elsewhere(evidence: Evidence, roots: tuple[HtmlElement, ...]) -> list[str]:
-    """Paragraphs of declared or generic locked blocks outside the body elements (a hasPart block
-    beside the free part, a paywall box holding the rest of the story): text in the HTML is counted
-    as free or as locked, never as neither."""
+def _locked_unread(evidence: Evidence, roots: tuple[HtmlElement, ...], read: set[HtmlElement]) -> list[str]:
+    """Paragraphs of locked blocks the body walk did not read: declared or generic ones outside the
+    body elements (a hasPart block beside the free part, a paywall box holding the rest of the
+    story), and ones inside that the block reader left out (hidden by CSS, or named "paywall…").
+    Text in the HTML is counted as free or as locked, never as neither."""
     inside_roots = set(roots)
     around_roots = {node for root in roots for node in root.iterancestors()}
     counted: set[HtmlElement] = set()
     texts: list[str] = []
     outer_first = sorted(evidence.roles.items(), key=lambda item: sum(1 for _ in item[0].iterancestors()))
     for element, (tier, role) in outer_first:
-        if role != LOCKED or tier not in (DECLARED, WEAK) or element in around_roots:
+        if role != LOCKED or tier not in (DECLARED, WEAK, HIDDEN) or element in around_roots:
             continue
-        if any(node in inside_roots or node in counted for node in (element, *element.iterancestors())):
+        lineage = (element, *element.iterancestors())
+        if any(node in counted for node in lineage):
             continue
+        if any(node in inside_roots for node in lineage) and any(node in read for node in element.iter()):
+            continue  # inside the body, and the walk read it
         counted.add(element)
         paragraphs = [text for text in (element_text(p) for p in element.iter("p")) if text]
         whole = element_text(element) if not paragraphs else ""
@@ -217,6 +223,7 @@ def extract_body(
     verdict = decide(evidence, profile)
     free: list[str] = []
     locked: list[str] = []
+    read: set[HtmlElement] = set()
     for root in container.roots:
         protected = {root, *root.iterancestors()}
         if verdict.paywalled:
@@ -229,10 +236,10 @@ def extract_body(
         if container.from_profile:
             stops.update(similar)
             similar = set()
-        if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked):
+        if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked, read):
             break
     if verdict.paywalled:
-        locked.extend(_locked_elsewhere(evidence, container.roots))
+        locked.extend(_locked_unread(evidence, container.roots, read))
 
     kind = None
     if verdict.paywalled:

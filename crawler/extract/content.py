@@ -1,9 +1,10 @@
 """The article's text blocks on a page no profile selector describes: one pass over the tree.
 
 The page is cut into text blocks as a reader sees them (a paragraph, a heading, a list item, the text
-a <div> holds between its child blocks), each with its words and the words of its links. Blocks that
-read like prose (enough words, few of them links, outside navigation, asides, comments, share bars…)
-score their words, and blocks of chrome (link lists, menus, short scraps) score minus theirs. Each
+a <div> holds between its child blocks), each with its length and the length of its links, counted in
+characters so that scripts without spaces count alike. Blocks that read like prose (long enough, few
+of their characters in links, outside navigation, asides, comments, share bars…) score their length,
+and blocks of chrome (link lists, menus, short scraps) cost part of theirs. Each
 element's score is the sum over the blocks under it, so the element with the highest score is the
 tightest box holding the article's prose: the one parent of a body split over sibling blocks, not
 one of them, and not the whole page with its menus. The article is that element's readable blocks.
@@ -50,12 +51,14 @@ _CHROME_WORDS = frozenset({
     "trending", "recommended", "recommendations", "footer", "nav", "navbar", "navigation", "menu", "cookie",
     "cookies", "modal", "popup", "subscribe", "signup", "tags", "tagline", "toolbar", "widget", "banner",
     "masthead", "dateline", "timestamp", "author", "authors", "bio", "pagination", "pager", "print",
-    "hidden", "visually", "sr", "screenreader", "skip", "jump", "login", "paywall", "inline-related",
+    "hidden", "visually", "sr", "screenreader", "skip", "jump", "login", "paywall",
     "rail", "most", "teaser", "teasers", "embed", "video", "gallery", "carousel", "slideshow", "tooltip",
     "disclaimer", "copyright", "legal", "meta", "metadata", "keywords", "topics", "readmore", "more",
     "signin", "subscription", "donate", "onward", "follow", "email", "feedback", "poll", "quiz",
     "standfirst", "dek", "subtitle", "subheadline", "strapline", "date", "published", "posted", "similar",
 })
+# chrome words that name chrome even run together with others ("relatedposts", "rightsidebar")
+_CHROME_PARTS = ("related", "sidebar", "newsletter", "outbrain", "taboola", "advert")
 # words of one short class/id value, camelCase split ("RightRail" -> right, rail): no nested repeats,
 # so matching is linear
 _WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -63,15 +66,18 @@ _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary
 
 _SENTENCE_ENDS = frozenset('.!?"”’»)…')
 PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
-LINK_HEAVY = 0.4  # a block with this share of its words in links is a link list
-LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150
+LINK_HEAVY = 0.4  # a block with more than this share of its characters in links is a link list…
+LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150  # …or, for a block of 150 characters or more, this share
+# What a character of each kind of block costs the box holding it (prose gains 1 per character):
 LINKS_WEIGHT = 1.5  # link lists cost more than prose gains: the box stays tight around the text
-CHROME_WEIGHT = 0.3
-SCRAP_WEIGHT = 0.5
-COST_CAP = 150
+CHROME_WEIGHT = 0.3  # chrome is left out of the text anyway: a gallery inside the body must not split it
+SCRAP_WEIGHT = 0.5  # short lines: datelines, labels, "Advertisement"
+COST_CAP = 150  # characters a block can cost at most: a menu is many short blocks, one long block is not
 MAX_DEPTH = 400  # below Python's recursion limit; lxml builds trees up to ~2,000 levels deep
 CHECK_MASK = 1023  # look at the clock every 1,024 elements
-CHROME_SHARE = 0.5  # a chrome-named box holding more of the prose than this wraps the article
+# A chrome-named box is the article's wrapper when it holds more than CHROME_SHARE of the page's
+# prose in three paragraphs or more, or more than WRAPPER_SHARE in any number.
+CHROME_SHARE, WRAPPER_SHARE, WRAPPER_PARAGRAPHS = 0.5, 0.8, 3
 
 
 @dataclass(slots=True)
@@ -119,7 +125,11 @@ class Reading:
 @lru_cache(maxsize=8192)
 def _chrome_name(value: str) -> bool:
     """Whether a class or id value holds a chrome word (cached: pages repeat their class names)."""
-    return len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value))
+    if len(value) >= 300:
+        return False
+    lowered = value.lower()
+    return any(part in lowered for part in _CHROME_PARTS) or not _CHROME_WORDS.isdisjoint(
+        word.lower() for word in _WORDS_OF.findall(value))
 
 
 def _is_chrome_box(attributes: list[tuple[str, str]], tag: str) -> bool:
@@ -221,15 +231,15 @@ class _Walker:
 
 
 def _value(block: Block) -> float:
+    """What the block adds to (prose) or costs (everything else) each box around it."""
     if block.prose:
         return float(block.size)
     if block.heading and not block.chrome and block.link_size == 0:
         return 0.0
-    # A cost per block, capped: a menu is many short blocks, one big block of links is not a menu.
     size = min(block.size, COST_CAP)
     if block.link_heavy:
         return -LINKS_WEIGHT * size
-    if block.chrome:  # left out of the text anyway: only a light cost, so a gallery cannot split the body
+    if block.chrome:
         return -CHROME_WEIGHT * size
     return -SCRAP_WEIGHT * size
 
@@ -251,7 +261,8 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget:
     total = readable[-1]
     for start, end in reading.chrome_spans:
         share = (readable[end] - readable[start]) / total if total else 0.0
-        if share <= CHROME_SHARE or (share < 0.8 and paragraphs[end] - paragraphs[start] < 3):
+        few = paragraphs[end] - paragraphs[start] < WRAPPER_PARAGRAPHS
+        if share <= CHROME_SHARE or (share < WRAPPER_SHARE and few):
             for block in blocks[start:end]:
                 block.chrome = True
     sums = [0.0]

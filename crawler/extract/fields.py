@@ -16,7 +16,6 @@ Each field's winning source is recorded in `Article.extra["sources"]`.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
