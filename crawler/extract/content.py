@@ -75,8 +75,8 @@ SCRAP_WEIGHT = 0.5  # short lines: datelines, labels, "Advertisement"
 COST_CAP = 150  # characters a block can cost at most: a menu is many short blocks, one long block is not
 MAX_DEPTH = 400  # below Python's recursion limit; lxml builds trees up to ~2,000 levels deep
 CHECK_MASK = 1023  # look at the clock every 1,024 elements
-# A chrome-named box is the article's wrapper when it holds more than CHROME_SHARE of the page's
-# prose in three paragraphs or more, or more than WRAPPER_SHARE in any number.
+# A chrome-named box is the article's wrapper when it holds the page's main run of paragraphs and
+# more than CHROME_SHARE of its prose in three paragraphs or more, or more than WRAPPER_SHARE.
 CHROME_SHARE, WRAPPER_SHARE, WRAPPER_PARAGRAPHS = 0.5, 0.8, 3
 
 
@@ -118,7 +118,7 @@ class Reading:
 
     blocks: list[Block] = field(default_factory=list)
     spans: dict[HtmlElement, tuple[int, int]] = field(default_factory=dict)  # element -> blocks[start:end]
-    chrome_spans: list[tuple[int, int]] = field(default_factory=list)
+    chrome_spans: list[tuple[HtmlElement, int, int]] = field(default_factory=list)
     scores: dict[HtmlElement, float] = field(default_factory=dict)
 
 
@@ -225,7 +225,7 @@ class _Walker:
             if is_block:
                 self.reading.spans[element] = span
             if chrome_box:
-                self.reading.chrome_spans.append(span)
+                self.reading.chrome_spans.append((element, *span))
         elif tag == "br":
             self.parts.append(" ")
 
@@ -259,10 +259,11 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget:
         readable.append(readable[-1] + (block.size if block.readable else 0))
         paragraphs.append(paragraphs[-1] + block.readable)
     total = readable[-1]
-    for start, end in reading.chrome_spans:
+    around_main = _around_main_cluster(blocks)
+    for box, start, end in reading.chrome_spans:
         share = (readable[end] - readable[start]) / total if total else 0.0
         few = paragraphs[end] - paragraphs[start] < WRAPPER_PARAGRAPHS
-        if share <= CHROME_SHARE or (share < WRAPPER_SHARE and few):
+        if share <= CHROME_SHARE or (share < WRAPPER_SHARE and few) or box not in around_main:
             for block in blocks[start:end]:
                 block.chrome = True
     sums = [0.0]
@@ -270,6 +271,22 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget:
         sums.append(sums[-1] + _value(block))
     reading.scores = {element: sums[end] - sums[start] for element, (start, end) in reading.spans.items()}
     return reading
+
+
+def _around_main_cluster(blocks: list[Block]) -> set[HtmlElement]:
+    """The element whose child blocks hold the most prose (the article's run of paragraphs) and its
+    ancestors: a chrome-named box is the article's wrapper only if it is one of them (a rail of
+    teasers may hold more prose than the article, but in many small clusters)."""
+    clusters: dict[HtmlElement, int] = {}
+    for block in blocks:
+        if block.readable:
+            parent = block.element.getparent()
+            if parent is not None:
+                clusters[parent] = clusters.get(parent, 0) + block.size
+    if not clusters:
+        return set()
+    best = max(clusters, key=clusters.__getitem__)
+    return {best, *best.iterancestors()}
 
 
 def main_box(reading: Reading) -> HtmlElement | None:
