@@ -172,6 +172,14 @@ def test_last_comma_first_is_one_person(generic: SiteProfile) -> None:
     assert _authors("Quayle, Mary", generic) == ("Mary Quayle",)
 
 
+def test_labels_roles_and_the_sites_desk_are_not_people(generic: SiteProfile) -> None:
+    assert _authors("Analysis by Mary Quayle, Harbour Herald Political Editor", generic) == ("Mary Quayle",)
+    assert _authors("Words: Mary Quayle", generic) == ("Mary Quayle",)
+    assert _authors("Mary Quayle, The Harbour Herald", generic) == ("Mary Quayle",)
+    assert _authors("MARY QUAYLETOM BRIGHT", generic) == ("MARY QUAYLETOM BRIGHT",)  # no case change to split at
+    assert _authors("admin", generic, '<meta name="author" content="Tom Bright">') == ("Tom Bright",)
+
+
 # --- paywall ------------------------------------------------------------------------------------
 
 def test_paywall_class_on_html_of_a_free_page_is_no_wall(generic: SiteProfile) -> None:

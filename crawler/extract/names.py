@@ -14,12 +14,15 @@ from collections.abc import Iterable
 
 _BY = re.compile(r"^(?:by|von|par|por|di|door|av)\s+", re.IGNORECASE)
 _SEPARATORS = re.compile(r"\s+(?:and|und|et|y|e|en|og)\s+|\s*[&;/|]\s*", re.IGNORECASE)
-_CAMEL_JOIN = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ])")
+# "DoeJohn" and "DOEAssociated": a name run into the next (lower then upper, or upper then Capitalised)
+_CAMEL_JOIN = re.compile(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ])|(?<=[A-ZÀ-Þ])(?=[A-ZÀ-Þ][a-zà-ÿ])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _EMPTY_BRACKETS = re.compile(r"[(\[<]\s*[)\]>]")
 _LONGEST_NAME = 200
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ", ": ")
-_ROLE_WORDS = frozenset({"staff", "reporter", "correspondent", "editor", "writer", "contributor", "columnist"})
+_ROLE_WORDS = frozenset({"staff", "reporter", "correspondent", "editor", "writer", "contributor", "columnist",
+                         "senior", "chief", "producer", "analyst"})
+_NOT_NAMES = frozenset({"admin", "administrator", "webmaster", "root", "user", "guest", "unknown", "null", "none"})
 
 
 def _plain(text: str) -> str:
@@ -31,6 +34,14 @@ def _person_parts(text: str) -> list[str]:
     if "@" in text:
         text = _EMPTY_BRACKETS.sub(" ", _EMAIL.sub("", text))
     text = " ".join(text.split())
+    label, colon, rest = text.partition(": ")
+    if colon and len(label.split()) <= 2 and rest:  # "Text: Jane Doe", "Words: Jane Doe"
+        text = rest
+    before, by, after = text.partition(" by ")
+    if not by:
+        before, by, after = text.partition(" By ")
+    if by and len(before.split()) <= 2 and after:  # "Analysis by Jane Doe"
+        text = after
     text = _BY.sub("", text).strip(" ,;:-")
     if not text:
         return []
@@ -44,6 +55,8 @@ def _person_parts(text: str) -> list[str]:
                 and not pieces[1].lower().split()[0] in _ROLE_WORDS:
             names.append(f"{pieces[1]} {pieces[0]}")  # "Doe, Jane" is Jane Doe
             continue
+        if len(pieces) > 1:  # "Jane Doe, CNN Senior Editor": the role is not a person
+            pieces = [piece for piece in pieces if _ROLE_WORDS.isdisjoint(_plain(piece).split())] or pieces[:1]
         for piece in pieces:
             joined = _CAMEL_JOIN.split(piece)
             # "Jane DoeJohn Roe" -> two people; "Ronald McDonald" stays one
@@ -67,8 +80,10 @@ def clean_people(entries: Iterable[tuple[str, str, str]], site_names: Iterable[s
         parts = _person_parts(name) if kind == "person" else [" ".join(_BY.sub("", name).split())]
         for part in parts:
             key = _plain(part)
-            if not key or key in seen or key in sites or "://" in part:
+            if not key or key in seen or key in sites or key in _NOT_NAMES or "://" in part:
                 continue
+            if len(parts) > 1 and any(site and site in key for site in sites):
+                continue  # "Jane Doe, CNN Business": the site's desk beside a person
             seen.add(key)
             people.append((part, kind, url if len(parts) == 1 else ""))
     return people
