@@ -87,6 +87,9 @@ class Filters:
                    values.get("q", ""))
 
 
+FRONT_PAGE_SEARCH_SECONDS = 5.0
+
+
 class Searcher(Protocol):
     """Ranked article ids for `words` (best first), honouring the section and paywall filters."""
 
@@ -97,13 +100,16 @@ class Searcher(Protocol):
 def find_searcher() -> Searcher | None:
     """The full-text search of `archive.readers.search`, if this installation has it."""
     try:
+        from archive.readers.query import QueryLimits
         from archive.readers.search import search
     except ImportError:
         return None
+    # the front page serves every visitor from one worker: no search may hold it for long
+    limits = QueryLimits(timeout=FRONT_PAGE_SEARCH_SECONDS)
 
     def full_text(database_url: str, words: str, section: str | None, paywalled: bool | None,
                   limit: int) -> list[int]:
-        hits = search(database_url, words, section=section, paywalled=paywalled, limit=limit)
+        hits = search(database_url, words, section=section, paywalled=paywalled, limit=limit, limits=limits)
         return [hit.article_id for hit in hits]
 
     return full_text
