@@ -135,6 +135,7 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
     Example: newsarchive demo --data-dir demo-data
     """
     from archive.cli.demo import print_demo_report
+    from archive.index.database import Database
     from newsarchive_site import build_site, serve
 
     data_dir = data_dir or Path("demo-data")
@@ -148,7 +149,8 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
         )
     click.echo(outcome.summary())
     _judge(outcome)
-    print_demo_report(outcome.config.database_url)
+    with Database(outcome.config.database_url) as database:
+        print_demo_report(database)
 
 
 @cli.command()
@@ -159,8 +161,8 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
 
     Example: newsarchive reindex --data-dir /srv/archive
     """
-    from archive.index.database import prepare_database
     from archive.cli.environment import damage_of, set_aside
+    from archive.index.database import Database
     from archive.index.reindex import reindex as rebuild
 
     log_to_stderr()
@@ -169,8 +171,9 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
         if damage := damage_of(config.database_url):  # rebuilt from scratch: the WARCs are the truth
             logging.getLogger(__name__).warning("The index is damaged (%s)", damage)
             set_aside(config.database_url)
-        prepare_database(config.database_url)
-        stats = rebuild(config.warc_dir, config.database_url)
+        with Database(config.database_url) as database:
+            database.prepare()
+            stats = rebuild(config.warc_dir, database)
     except DatabaseNotMigrated as exc:
         raise NotStarted(str(exc)) from exc
     except ArchiveError as exc:
@@ -192,15 +195,16 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
 
     Example: newsarchive db upgrade --data-dir /srv/archive
     """
-    from archive.index.database import current_revision, upgrade
+    from archive.index.database import Database
 
     log_to_stderr()
     _, config = load_config(data_dir, parse_overrides(overrides))
-    try:
-        upgrade(config.database_url, revision)
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    click.echo(f"{config.database_url} is at revision {current_revision(config.database_url)}")
+    with Database(config.database_url) as database:
+        try:
+            database.upgrade(revision)
+        except ArchiveError as exc:
+            raise Failed(str(exc)) from exc
+        click.echo(f"{config.database_url} is at revision {database.current_revision()}")
 
 
 @cli.command()
@@ -213,12 +217,15 @@ def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: st
 
     Example: newsarchive runs --data-dir /srv/archive --limit 7
     """
+    from archive.index.database import Database
     from archive.index.runs import list_runs
 
     config = open_archive(data_dir, overrides)
     columns = ("id", "site", "started_at", "finished_at", "status")
     lines = []
-    for run in list_runs(config.database_url, limit, site):
+    with Database(config.database_url) as database:
+        found = list_runs(database, limit, site)
+    for run in found:
         values = {name: getattr(run, name) or "" for name in columns} | run.counts()
         lines.append(values)
     if not lines:

@@ -19,7 +19,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.urls import canonical_url
-from crawler.config import ArchiveConfig
 from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
 from crawler.items import (
@@ -28,6 +27,7 @@ from crawler.items import (
     RECORD_ID_META,
     TRUNCATED_META,
     ArticleItem,
+    SessionProvider,
     UndecodableResponse,
 )
 from crawler.robots_meta import robots_directives
@@ -86,11 +86,9 @@ class NewsSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        config = ArchiveConfig.from_settings(self.crawler.settings)
-        if config.db_enabled:  # read here: the capture extension has prepared the index by now
-            from archive.index.failures import previous_failures  # the index is loaded only when used
-
-            self.previous_failures = previous_failures(config.database_url, self.site_name)
+        capture = self.crawler.get_extension(SessionProvider)
+        if capture is not None:  # its crawl session read them from the index before the crawl began
+            self.previous_failures = capture.session.previous_failures
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
