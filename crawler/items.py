@@ -17,6 +17,7 @@ from crawler.extract.article import Article
 
 if TYPE_CHECKING:  # the spider must not load the index (SQLAlchemy) to read this module
     from archive.session.session import CrawlSession
+    from crawler.config import ArchiveConfig
 
 # Set by the capture extension on `response_downloaded`, read by the spider.
 RECORD_ID_META = "warc_response_record_id"  # WARC-Record-ID of the archived response
@@ -53,3 +54,4 @@ class SessionProvider:
     it, so the middleware shares the session without importing the extension's module."""
 
     session: CrawlSession
+    config: ArchiveConfig  # the crawl's settings, read once

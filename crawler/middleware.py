@@ -47,14 +47,14 @@ class IncrementalMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
-        config = ArchiveConfig.from_settings(crawler.settings)
-        if not (config.incremental and config.db_enabled and config.warc_enabled):
-            raise NotConfigured("incremental re-crawls need ARCHIVE_INCREMENTAL and the index")
-        # Downloader middlewares are built after extensions: the capture extension's session has
-        # checked the schema before any request.
+        # Downloader middlewares are built after extensions: the capture extension has read the
+        # settings (one config per crawl) and its session has checked the schema before any request.
         capture = crawler.get_extension(SessionProvider)
         if capture is None:
             raise NotConfigured("incremental re-crawls need the capture extension")
+        config = capture.config
+        if not (config.incremental and config.db_enabled):
+            raise NotConfigured("incremental re-crawls need ARCHIVE_INCREMENTAL and the index")
         if capture.session.previous is None:
             logger.info("First crawl into this archive: no earlier captures to compare with")
         return cls(crawler, config, capture.session)

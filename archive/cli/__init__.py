@@ -21,8 +21,8 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.cli.read import query, search
-from archive.cli.replay import export, replay, show
+from archive.cli.read import query, search, show
+from archive.cli.replay import export, replay
 from archive.cli.shared import (
     EXIT_FAILED,
     EXIT_OK,
@@ -67,8 +67,8 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     Example: newsarchive crawl morningstar --data-dir /srv/archive -s CLOSESPIDER_PAGECOUNT=50
     """
     settings = parse_overrides(overrides)
-    site = _profile_ref(site, profile_path, base_url, settings)
-    outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
+    profile = _profile(site, profile_path, base_url, settings)
+    outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
     click.echo(outcome.summary())
     _judge(outcome)
 
@@ -80,9 +80,9 @@ def _judge(outcome: Any) -> None:
         raise SomePagesFailed(too_many)
 
 
-def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, overrides: dict[str, str]) -> str:
-    """The profile to crawl: --profile PATH, else SITE, else the ARCHIVE_PROFILE_PATH setting;
-    checked before anything starts, so a bad profile or a missing base URL is a usage error."""
+def _profile(site: str | None, profile_path: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
+    """The profile to crawl, loaded once: --profile PATH, else SITE, else the ARCHIVE_PROFILE_PATH
+    setting; checked before anything starts, so a bad profile or a missing base URL is a usage error."""
     from crawler.sites import ProfileError, load_profile
 
     ref = str(profile_path) if profile_path else site or overrides.get("ARCHIVE_PROFILE_PATH", "")
@@ -101,11 +101,11 @@ def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, ove
         overrides["ARCHIVE_PROFILE_PATH"] = str(profile_path)
     if not profile.default_base_url and not (base_url or overrides.get("ARCHIVE_BASE_URL")):
         raise click.UsageError(f"the {profile.name!r} profile works on any site: give its address with --base-url URL")
-    return ref
+    return profile
 
 
 def _crawl(
-    site: str,
+    profile: Any,  # a SiteProfile, or the name of a bundled one
     data_dir: Path | None,
     base_url: str,
     overrides: dict[str, str],
@@ -118,7 +118,7 @@ def _crawl(
 
     settings, _ = load_config(data_dir, overrides, base_url)
     try:
-        return run_crawl(site, settings, resume=resume, log_file=log_file)
+        return run_crawl(profile, settings, resume=resume, log_file=log_file)
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
     except (DatabaseNotMigrated, LockHeld) as exc:

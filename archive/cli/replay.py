@@ -1,7 +1,7 @@
-"""`newsarchive show`, `newsarchive replay` and `newsarchive export wacz`: reading the archive back.
+"""`newsarchive replay` and `newsarchive export wacz`: serving the archive and packing it for others.
 
-Thin: find the data directory, call `archive.readers.captures`, `archive.replay`/`archive.replay.frontpage` or
-`archive.replay.wacz`, and turn their errors into `Error: …` with the documented exit codes.
+Thin: find the data directory, call `archive.replay` (server, front page, WACZ), and turn their
+errors into `Error: …` with the documented exit codes.
 """
 
 from __future__ import annotations
@@ -15,40 +15,6 @@ import click
 
 from archive.cli.shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
 from archive.errors import ArchiveError
-
-
-@click.command()
-@data_dir_option
-@setting_option
-@click.argument("url")
-@click.option("--raw", is_flag=True, help="Write the archived response body (Content-Encoding undone) to stdout.")
-def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool) -> None:
-    """Print one capture of URL, read from the WARC: metadata, paywall marker and free text.
-
-    URL is the article's URL, a variant with tracking parameters, or any URL fetched on the way
-    to it (an old address that redirected). The latest capture is shown.
-
-    Example: newsarchive show --data-dir /srv/archive https://morningstaronline.co.uk/article/b/some-story
-    """
-    from archive.index.database import Database
-    from archive.readers.captures import CaptureReader, show_text
-
-    config = open_archive(data_dir, overrides)
-    try:
-        with Database(config.database_url) as database:
-            capture = CaptureReader(database, config.warc_dir).show(url)
-        if raw:
-            body = capture.decoded_body()
-        else:
-            text = show_text(capture)
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    if raw:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(body)
-        stdout.flush()
-    else:
-        click.echo(text, nl=False)
 
 
 @click.command()

@@ -75,11 +75,13 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         settings = crawler.settings
-        profile_ref = kwargs.pop("profile", None) or settings.get("ARCHIVE_PROFILE_PATH") or cls.profile_name
-        if not profile_ref:
+        # `newsarchive crawl` hands over the profile it loaded; `scrapy crawl` names one (-a profile=…)
+        profile = kwargs.pop("profile", None) or settings.get("ARCHIVE_PROFILE_PATH") or cls.profile_name
+        if not profile:
             raise ValueError("the news spider needs a site profile: -a profile=NAME_OR_PATH")
         kwargs.setdefault("base_url", settings.get("ARCHIVE_BASE_URL") or "")
-        profile = load_profile(profile_ref)
+        if not isinstance(profile, SiteProfile):
+            profile = load_profile(profile)
         spider = super().from_crawler(crawler, *args, profile=profile, **kwargs)
         spider.traps = TrapGuard(TrapLimits.from_settings(settings))
         spider.obey_noarchive = settings.getbool("ARCHIVE_OBEY_NOARCHIVE")
