@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=2000, help="articles of the crawled sample site")
     parser.add_argument("--query-articles", type=int, default=20000, help="articles of the query benchmark's index")
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--no-query", action="store_true", help="crawl and reindex only")
     options = parser.parse_args()
     trees = {"before": options.before, "after": options.after}
     crawls: dict[str, list[tuple[float, float, int]]] = {name: [] for name in trees}
@@ -77,7 +78,8 @@ def main() -> None:
         shared = work / "shared"  # one crawl's WARC files, reindexed by both trees
         crawl_once(trees["after"], site.base_url, shared)
         database = work / "query.sqlite3"
-        query_once(trees["after"], database, options.query_articles)  # builds the index once
+        if not options.no_query:
+            query_once(trees["after"], database, options.query_articles)  # builds the index once
         for pair in range(options.pairs):
             order = list(trees) if pair % 2 == 0 else list(reversed(trees))
             for name in order:
@@ -88,7 +90,7 @@ def main() -> None:
                 reindexes[name].append(reindex_once(trees[name], shared))
                 print(f"pair {pair + 1} {name:6} reindex {reindexes[name][-1][0]:7.1f} s  {reindexes[name][-1][1]:6.0f} MB",
                       flush=True)
-            for name in order:
+            for name in order if not options.no_query else ():
                 queries[name].append(query_once(trees[name], database, options.query_articles))
     print(f"\nmedians over {options.pairs} interleaved pairs ({options.articles} articles crawled):")
     print(f"{'':28} {'before':>10} {'after':>10} {'after/before':>13}")
@@ -101,7 +103,7 @@ def main() -> None:
     ):
         before, after = statistics.median(values["before"]), statistics.median(values["after"])
         print(f"{label:28} {before:10.1f} {after:10.1f} {after / before:13.2f}")
-    names = [name for name in queries["after"][0] if name in queries["before"][0]]
+    names = [name for name in queries["after"][0] if name in queries["before"][0]] if queries["after"] else []
     for name in names:
         before = statistics.median(run[name] for run in queries["before"])
         after = statistics.median(run[name] for run in queries["after"])

@@ -122,7 +122,9 @@ class WarcCaptureExtension(SessionProvider):
             body=response.body,
             started_at=started_at,
             ip_address=str(response.ip_address) if response.ip_address else None,
-            revisit=self.session.revisit_of(response.url, response.status, response.body, previous),
+            revisit=self.session.revisit_of(
+                response.url, response.status, response.body, previous, self._may_be_article(response.url)
+            ),
         )
         request.meta[RECORD_ID_META] = exchange.response_record_id
         request.meta[CAPTURED_AT_META] = started_at
@@ -133,6 +135,10 @@ class WarcCaptureExtension(SessionProvider):
         if exchange.revisit is not None:
             self.stats.inc_value("archive/revisits")
             self.stats.inc_value(f"archive/revisits/{exchange.revisit.profile.rsplit('/', 1)[1]}")
+
+    def _may_be_article(self, url: str) -> bool:
+        profile = getattr(self.crawler.spider, "profile", None)
+        return profile is not None and profile.is_article_url(url)
 
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
         if not self.session.opened or not isinstance(item, ArticleItem):

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-from archive.index.database import Database
+from archive.index.database import FULLTEXT_TABLE, Database
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
 from archive.index.ingest import IngestItem, Ingestor
 from archive.index.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
-from archive.index.translate import needs_content, read_items
+from archive.index.translate import needs_content, parse_warc_fields, read_items
 from archive.warc.reader import WarcFileReader
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ def reindex(warc_dir: Path, database: Database, progress: ProgressCallback | Non
     paths = sorted(path for path in warc_dir.glob("*.warc.gz") if path.is_file())
     logger.info("Reindexing %d WARC files from %s into %s", len(paths), warc_dir, database)
 
-    with Session(database.engine) as session, session.begin():
+    with Session(database.engine) as session, session.begin(), _fulltext_rebuilt_at_end(session):
         clear_index(session)
         ingestor = Ingestor(session)
         for path in paths:
@@ -75,6 +76,7 @@ def reindex(warc_dir: Path, database: Database, progress: ProgressCallback | Non
             _copy_counts(ingestor, stats)
             if progress is not None:
                 progress(path, stats)
+        mark_unfinished_runs_interrupted(session, live_runs(warc_dir))
     logger.info(
         "Reindexed %d files: %d captures, %d article records, %d runs",
         stats.files,
@@ -85,11 +87,64 @@ def reindex(warc_dir: Path, database: Database, progress: ProgressCallback | Non
     return stats
 
 
+def live_runs(warc_dir: Path) -> set[str]:
+    """Run ids of the `.open` files in `warc_dir`: crawls that may still be writing."""
+    runs = set()
+    for path in warc_dir.glob("*.open"):
+        if run_id := warcinfo_run_id(path):
+            runs.add(run_id)
+    return runs
+
+
+def warcinfo_run_id(path: Path) -> str | None:
+    """The crawl-run-id in the warcinfo record that opens a WARC file (its first records only)."""
+    for read in WarcFileReader(path, wants_content=lambda record: record.rec_type == "warcinfo"):
+        if read.record.rec_type != "warcinfo":
+            return None
+        return parse_warc_fields(read.content).get("crawl-run-id")
+    return None
+
+
+def mark_unfinished_runs_interrupted(session: Session, live: set[str]) -> None:
+    """A run whose WARC files hold no end record and none of which is still `.open` was killed:
+    it is indexed as interrupted, as crash recovery indexes it, never as running forever."""
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running", CrawlRun.run_uuid.not_in(live))
+        .values(status="interrupted")
+    )
+
+
 def _copy_counts(ingestor: Ingestor, stats: ReindexStats) -> None:
     stats.runs = ingestor.counts.runs
     stats.captures = ingestor.counts.captures
     stats.articles = ingestor.counts.articles
     stats.runs_finished = ingestor.counts.runs_finished
+
+
+@contextmanager
+def _fulltext_rebuilt_at_end(session: Session) -> Iterator[None]:
+    """SQLite: the full-text index is rebuilt in one pass after the rows are in, not kept in step row by row.
+
+    The FTS5 triggers on `articles` (migration b2f0c1a9e7d4) are dropped for the rebuild and put back
+    from the SQL SQLite stored for them, all inside the reindex transaction: readers see the old
+    index and its triggers until the commit, and a failed reindex rolls all of it back.
+    """
+    connection = session.connection()
+    triggers = []
+    if connection.dialect.name == "sqlite":
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles' "
+            "AND name LIKE ?",
+            (f"{FULLTEXT_TABLE}_%",),
+        ).all()
+    for name, _ in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    if triggers:
+        connection.exec_driver_sql(f"INSERT INTO {FULLTEXT_TABLE} ({FULLTEXT_TABLE}) VALUES ('rebuild')")
+    for _, sql in triggers:
+        connection.exec_driver_sql(sql)
 
 
 def clear_index(session: Session) -> None:

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.index.database import Database
 from archive.index.ingest import IngestItem, Ingestor, RunStarted
 from archive.index.models import CrawlRun
-from archive.index.reindex import ReindexStats, read_warc
+from archive.index.reindex import ReindexStats, read_warc, warcinfo_run_id
 from archive.warc.reader import complete_length
 from archive.warc.writer import OPEN_SUFFIX, file_safe_host
 
@@ -103,3 +103,32 @@ def _index(path: Path, database: Database) -> int:
             .values(status="interrupted")
         )
     return stats.records
+
+
+def recover_unfinished_runs(warc_dir: Path, database: Database, site: str) -> list[str]:
+    """Index the closed WARC files of this site's runs that never finished, and mark those runs
+    interrupted. Called under the site's crawl lock, so no run of the site is alive.
+
+    A crawl that died after closing its file (a full disk failed the index, or a kill after the
+    rename) left records the index may not hold, and a run stuck at `running`; `.open` recovery
+    alone would never look at those files again.
+    """
+    with database.engine.connect() as connection:
+        dead = set(connection.scalars(
+            select(CrawlRun.run_uuid).where(CrawlRun.site == site, CrawlRun.status == "running")
+        ))
+    if not dead:
+        return []
+    indexed = []
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        if warcinfo_run_id(path) in dead:
+            records = _index(path, database)
+            logger.warning("Indexed %s of a crawl that did not finish: %d records", path.name, records)
+            indexed.append(path.name)
+    # a dead run whose files are gone, or hold no warcinfo, is still not running
+    with Session(database.engine) as session, session.begin():
+        session.execute(
+            update(CrawlRun).where(CrawlRun.run_uuid.in_(dead), CrawlRun.status == "running")
+            .values(status="interrupted")
+        )
+    return indexed

@@ -27,7 +27,7 @@ from archive.index.previous import PreviousCapture, PreviousCaptures
 from archive.index.writer import DatabaseWriter
 from archive.layout import DataLayout
 from archive.session.lock import CrawlLock
-from archive.session.recovery import recover_open_files
+from archive.session.recovery import recover_open_files, recover_unfinished_runs
 from archive.session.warc_thread import WarcWriterThread
 from archive.warc.records import IDENTICAL_PAYLOAD_DIGEST, SERVER_NOT_MODIFIED, HttpExchange, Revisit, payload_digest
 from archive.warc.writer import RollingWarcWriter, WriterConfig
@@ -83,8 +83,10 @@ class CrawlSession:
         try:
             if self.database is not None:
                 self.database.prepare()  # raises if the schema is behind
-                self.previous_failures = previous_failures(self.database, self.config.site)
             recover_open_files(self.config.warc.directory, self.database)
+            if self.database is not None:
+                recover_unfinished_runs(self.config.warc.directory, self.database, self.config.site)
+                self.previous_failures = previous_failures(self.database, self.config.site)  # runs recovered first
             self._discard_stale_job()
             if self.database is not None and self.config.incremental:
                 previous = PreviousCaptures(self.database)
@@ -112,10 +114,16 @@ class CrawlSession:
         return self.previous.lookup(urls) if self.previous is not None else {}
 
     @staticmethod
-    def revisit_of(url: str, status: int, body: bytes, previous: PreviousCapture | None) -> Revisit | None:
+    def revisit_of(
+        url: str, status: int, body: bytes, previous: PreviousCapture | None, may_be_article: bool = False
+    ) -> Revisit | None:
         """A revisit when an earlier crawl archived exactly this: a 304 to our conditional request,
         or a 200 whose body has the digest of the URL's last full capture."""
         if previous is None or not previous.payload_digest:
+            return None
+        if may_be_article and not previous.is_article:
+            # an article page captured without its article record (the crawl was killed between
+            # the two): not a revisit base, so the page is archived in full and extracted again
             return None
         if status == 304:
             profile = SERVER_NOT_MODIFIED

@@ -137,15 +137,17 @@ def complete_length(path: Path) -> int:
             while data:
                 try:
                     decompressor.decompress(data, _CHUNK)  # output is not needed, only the framing
-                    while decompressor.unconsumed_tail:
+                    # a member can end inside an output-limited call: what follows it is then in
+                    # unused_data, and a stale copy stays in unconsumed_tail; feeding that back loops forever
+                    while decompressor.unconsumed_tail and not decompressor.eof:
                         decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
                 except zlib.error:
                     return complete
                 if decompressor.eof:
-                    used = len(data) - len(decompressor.unused_data)
-                    position += used
+                    rest = decompressor.unused_data
+                    position += len(data) - len(rest)
                     complete = position
-                    data = decompressor.unused_data
+                    data = rest
                     decompressor = zlib.decompressobj(wbits=31)
                 else:
                     position += len(data)
