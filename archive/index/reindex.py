@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -95,6 +95,7 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
                 _copy_counts(ingestor, stats)
                 if progress is not None:
                     progress(path, stats)
+            mark_unfinished_runs_interrupted(session, live_runs(warc_dir))
     finally:
         engine.dispose()
     logger.info(
@@ -105,6 +106,42 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
         stats.runs,
     )
     return stats
+
+
+def live_runs(warc_dir: Path) -> set[str]:
+    """Run ids of the `.open` files in `warc_dir`: crawls that may still be writing."""
+    runs = set()
+    for path in warc_dir.glob("*.open"):
+        if run_id := warcinfo_run_id(path):
+            runs.add(run_id)
+    return runs
+
+
+def warcinfo_run_id(path: Path) -> str | None:
+    """The crawl-run-id in the warcinfo record that opens a WARC file (one small read)."""
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "warcinfo":
+                    return None
+                for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
+                    name, _, value = line.partition(":")
+                    if name.strip() == "crawl-run-id":
+                        return value.strip()
+                return None
+    except READ_ERRORS:
+        return None
+    return None
+
+
+def mark_unfinished_runs_interrupted(session: Session, live: set[str]) -> None:
+    """A run whose WARC files hold no end record and none of which is still `.open` was killed:
+    it is indexed as interrupted, as crash recovery indexes it, never as running forever."""
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running", CrawlRun.run_uuid.not_in(live))
+        .values(status="interrupted")
+    )
 
 
 def _copy_counts(ingestor: Ingestor, stats: ReindexStats) -> None:
