@@ -21,6 +21,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from archive.cli.extract import extract
 from archive.cli.read import query, search, show
 from archive.cli.replay import export, replay
 from archive.cli.shared import (
@@ -256,7 +257,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, export):
+for command in (query, search, show, replay, export, extract):
     cli.add_command(command)
 
 
