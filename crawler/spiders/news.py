@@ -20,7 +20,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archive.urls import canonical_url
-from crawler.config import ArchiveConfig
 from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
 from crawler.items import (
@@ -29,6 +28,7 @@ from crawler.items import (
     RECORD_ID_META,
     TRUNCATED_META,
     ArticleItem,
+    SessionProvider,
     UndecodableResponse,
 )
 from crawler.robots_meta import robots_directives
@@ -76,22 +76,22 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         settings = crawler.settings
-        profile_ref = kwargs.pop("profile", None) or settings.get("ARCHIVE_PROFILE_PATH") or cls.profile_name
-        if not profile_ref:
+        # `newsarchive crawl` hands over the profile it loaded; `scrapy crawl` names one (-a profile=…)
+        profile = kwargs.pop("profile", None) or settings.get("ARCHIVE_PROFILE_PATH") or cls.profile_name
+        if not profile:
             raise ValueError("the news spider needs a site profile: -a profile=NAME_OR_PATH")
         kwargs.setdefault("base_url", settings.get("ARCHIVE_BASE_URL") or "")
-        profile = load_profile(profile_ref)
+        if not isinstance(profile, SiteProfile):
+            profile = load_profile(profile)
         spider = super().from_crawler(crawler, *args, profile=profile, **kwargs)
         spider.traps = TrapGuard(TrapLimits.from_settings(settings))
         spider.obey_noarchive = settings.getbool("ARCHIVE_OBEY_NOARCHIVE")
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        config = ArchiveConfig.from_settings(self.crawler.settings)
-        if config.db_enabled:  # read here: the capture extension has prepared the index by now
-            from archive.index.failures import previous_failures  # the index is loaded only when used
-
-            self.previous_failures = previous_failures(config.database_url, self.site_name)
+        capture = self.crawler.get_extension(SessionProvider)
+        if capture is not None:  # its crawl session read them from the index before the crawl began
+            self.previous_failures = capture.session.previous_failures
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
