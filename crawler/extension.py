@@ -54,7 +54,7 @@ class WarcCaptureExtension(SessionProvider):
     """Feeds the archive writer from Scrapy signals; one instance per crawl, no shared state."""
 
     def __init__(
-        self, crawler: Crawler, config: ArchiveConfig, lock: CrawlLock, previous: PreviousCrawls
+        self, crawler: Crawler, config: ArchiveConfig, lock: CrawlLock | None, previous: PreviousCrawls
     ) -> None:
         self.crawler = crawler
         self.config = config
@@ -75,14 +75,17 @@ class WarcCaptureExtension(SessionProvider):
         if not config.warc_enabled:
             raise NotConfigured("ARCHIVE_WARC_ENABLED is off")
         site = getattr(crawler.spider, "site_name", None) or getattr(crawler.spider, "name", "crawl")
-        lock = CrawlLock(config.layout.lock_file(site))
-        lock.acquire()  # raises LockHeld: an overlapping cron run fetches nothing
+        # a worker on a shared frontier is held to one run per site by the cluster's Redis lock instead
+        frontier = bool(crawler.settings.get("ARCHIVE_FRONTIER_URL"))
+        lock = None if frontier else CrawlLock(config.layout.lock_file(site))
+        if lock is not None:
+            lock.acquire()  # raises LockHeld: an overlapping cron run fetches nothing
         try:
             database_url = config.database_url if config.db_enabled else None
             if database_url:
                 prepare_database(database_url)  # raises if the schema is behind: nothing is fetched
             recover_open_files(config.warc_dir, database_url)
-            if database_url:
+            if database_url and not frontier:  # other workers' runs are alive: `begin_run` recovers
                 recover_unfinished_runs(config.warc_dir, database_url, site)
             _discard_stale_job(crawler, config, site)
             previous = (
@@ -91,7 +94,8 @@ class WarcCaptureExtension(SessionProvider):
                 else PreviousCrawls({}, frozenset(), {})
             )
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
         extension = cls(crawler, config, lock, previous)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -209,7 +213,8 @@ class WarcCaptureExtension(SessionProvider):
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.archiver is None:
-            self.lock.release()
+            if self.lock is not None:
+                self.lock.release()
             return
         status = "finished" if reason == "finished" or reason.startswith("closespider_") else "interrupted"
         self.archiver.archive_metadata(
@@ -242,7 +247,8 @@ class WarcCaptureExtension(SessionProvider):
                 # a failed WARC write is the cause (a full disk fails the index next): it is named first
                 if not self.stats.get_value("archive/failed"):
                     self.stats.set_value("archive/failed", str(exc))
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
 
     def _run_stats(self, reason: str) -> dict[str, Any]:
         wanted = ("archive/", "downloader/response_count", "downloader/exception_count", "retry/", "robotstxt/")
