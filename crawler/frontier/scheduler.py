@@ -55,6 +55,8 @@ class FrontierScheduler(Scheduler):
         self.queue: AcknowledgedQueue
         self.lock: ClusterRunLock | None = None
         self.loop: Any = None
+        self._settling: list[Request] = []  # callback done; its output may still be being handed on
+        self._settled: list[Request] = []  # scraped by the previous beat: acknowledged at the next one
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierScheduler:
@@ -79,8 +81,9 @@ class FrontierScheduler(Scheduler):
         self.loop.start(min(1.0, self.lease / 3), now=False)
 
     def _beat(self) -> None:
-        """Renew this worker's lease and the run lock, requeue dead workers' requests, and fetch
-        what other workers queued while this one had nothing to do."""
+        """Acknowledge what is archived, renew this worker's lease and the run lock, requeue dead
+        workers' requests, and fetch what other workers queued while this one had nothing to do."""
+        self._acknowledge_settled()
         self.queue.renew_lease(self.lease, busy=self._busy())
         assert self.lock is not None
         if not self.lock.renew(self.token):
@@ -132,7 +135,19 @@ class FrontierScheduler(Scheduler):
         return len(self.queue) > 0 or self.queue.others_at_work()
 
     def acknowledge(self, request: Request) -> None:
-        self.queue.acknowledge(request)
+        """Called when the callback of `request` has produced all its output."""
+        self._settling.append(request)
+
+    def _acknowledge_settled(self) -> None:
+        """A request is acknowledged one beat after Scrapy finished scraping its response: by then
+        its links are queued and its records handed to the WARC writer thread have been written
+        (the scraper hands output on up to two items behind the callback, the writer a few ms)."""
+        for request in self._settled:
+            self.queue.acknowledge(request)
+        slot = self.crawler.engine.scraper.slot if self.crawler.engine else None
+        active = slot.active if slot is not None else set()
+        self._settled = [request for request in self._settling if request not in active]
+        self._settling = [request for request in self._settling if request in active]
 
 
 class AcknowledgeMiddleware:
