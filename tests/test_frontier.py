@@ -197,8 +197,8 @@ def test_a_second_cluster_run_is_refused_while_one_runs(server, frontier_url, po
     try:
         redis = Redis.from_url(frontier_url)
         deadline = time.monotonic() + 60
-        while not redis.get("newsarchive:morningstar:run") and time.monotonic() < deadline:
-            time.sleep(0.1)
+        while not any(redis.scan_iter(match="newsarchive:morningstar:alive:*")) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker is crawling
         refused = run_newsarchive(*worker_args(tmp_path / "b", server.base_url, frontier_url, database))
         assert refused.returncode == 3, refused.stderr[-2000:]
         assert "another crawl of this site is running" in refused.stderr

@@ -6,6 +6,7 @@ so a single-machine install without them still runs every other command.
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,8 @@ from typing import Any
 import click
 
 from archive.cli.shared import load_config
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_FRONTIER = "redis://127.0.0.1:6379/0"
 _WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
@@ -97,8 +100,12 @@ def run_workers(site: str, data_dir: Path | None, base_url: str, overrides: dict
     stats = combine_stats(every)
     stats["frontier/workers"] = workers
     stats["frontier/workers_lost"] = workers - len(every)
-    if not every:
-        stats["archive/failed"] = f"no worker finished (exit codes {codes})"
+    if len(every) < workers:  # killed, or refused before it started: its pages went to the others
+        lost = f"{workers - len(every)} of {workers} workers ended without a summary (exit codes {codes})"
+        if every:
+            logger.warning("%s", lost)
+        else:
+            stats["archive/failed"] = lost
     return CrawlOutcome(stats=stats, config=config)
 
 
@@ -127,12 +134,14 @@ def seed(site: str, url: str, base_url: str) -> None:
     Example: newsarchive seed morningstar --frontier redis://10.0.0.5:6379/0
     """
     from crawler.frontier.run import seed as push_start_urls
-    from crawler.sites import ProfileError
+    from crawler.sites import ProfileError, load_profile
+    from crawler.spiders.news import NewsSpider
 
     try:
-        added = push_start_urls(url, site, base_url)
-    except ProfileError as exc:
+        spider = NewsSpider(profile=load_profile(site), base_url=base_url)
+    except (ProfileError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
+    added = push_start_urls(url, spider)
     click.echo(f"{added} start pages queued for {site} on {url}")
 
 

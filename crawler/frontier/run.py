@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from redis import Redis
 from scrapy import Request
@@ -52,13 +53,9 @@ def running_run(url: str, site: str) -> str | None:
     return ClusterRunLock(connect(url), FrontierKeys(site), ttl=1).running()
 
 
-def seed(url: str, profile_ref: str, base_url: str = "") -> int:
-    """Queue the profile's start URLs on the frontier; returns how many were new to it."""
-    from crawler.sites import load_profile
-    from crawler.spiders.news import NewsSpider
-
+def seed(url: str, spider: Any) -> int:
+    """Queue the start URLs of `spider` (a NewsSpider) on the frontier; returns how many were new to it."""
     server = connect(url)
-    spider = NewsSpider(profile=load_profile(profile_ref), base_url=base_url)
     keys = FrontierKeys(spider.site_name)
     if _drained(server, keys):
         server.delete(keys.seen)  # the last run finished: seeding starts the next one
