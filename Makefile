@@ -15,7 +15,7 @@ CLUSTER_PACKAGES ?= 'redis>=5,<7' 'scrapy-redis==0.9.1' 'fakeredis>=2.20,<3' 'so
 
 .PHONY: setup crawl demo test test-postgresql browser services benchmark clean
 
-$(BIN)/newsarchive: pyproject.toml
+$(BIN)/newsarchive: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

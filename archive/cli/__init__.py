@@ -79,6 +79,7 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     site = _profile_ref(site, profile_path, base_url, settings)
     if database:
         settings["ARCHIVE_DATABASE_URL"] = database
+    workers_run = bool(settings.get("ARCHIVE_FRONTIER_RUN"))  # a worker started by --workers: its launcher ends the run
     if workers > 1:
         from archive.cli.cluster import run_workers
 
@@ -87,7 +88,13 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
         if frontier:
             settings["ARCHIVE_FRONTIER_URL"] = frontier
             _begin_frontier_run(site, data_dir, base_url, settings, join)
-        outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
+        try:
+            outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
+        finally:
+            if frontier and not workers_run:
+                from archive.cli.cluster import end_frontier_run
+
+                end_frontier_run(site, settings)
     if stats_file is not None:
         from archive.cli.cluster import write_stats
 

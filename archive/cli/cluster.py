@@ -6,6 +6,7 @@ so a single-machine install without them still runs every other command.
 from __future__ import annotations
 
 import json
+import signal
 import logging
 import subprocess
 import sys
@@ -36,6 +37,16 @@ def begin_frontier_run(site: str, data_dir: Path | None, base_url: str, override
     settings, config = load_config(data_dir, overrides, base_url)
     database_url = config.database_url if config.db_enabled else None
     return begin_run(url, name, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), config.warc_dir, database_url)
+
+
+def end_frontier_run(site: str, overrides: dict[str, str]) -> None:
+    """After this process's crawl: release the run lock it took if no worker is left (a crawl that
+    could not start never reached the scheduler, which releases it otherwise)."""
+    from crawler.frontier.run import end_run_if_idle
+    from crawler.sites import load_profile
+
+    if token := overrides.get("ARCHIVE_FRONTIER_RUN"):
+        end_run_if_idle(overrides["ARCHIVE_FRONTIER_URL"], load_profile(site).name, token)
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:
@@ -91,9 +102,18 @@ def run_workers(site: str, data_dir: Path | None, base_url: str, overrides: dict
                 if name not in ("ARCHIVE_FRONTIER_URL", "ARCHIVE_FRONTIER_RUN", "ARCHIVE_PROGRESS"):
                     args += ["-s", f"{name}={value}"]
             processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+        previous = signal.signal(signal.SIGTERM, _stop)  # cron's or systemd's stop reaches the workers too
         try:
             _wait(processes, lock, token, url, load_profile(site).name)
+        except BaseException:
+            for process in processes:  # each stops gracefully: its queue stays on the frontier
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait(timeout=120)
+            raise
         finally:
+            signal.signal(signal.SIGTERM, previous)
             lock.release(token)
         every = [json.loads(path.read_text()) for path in stats_files if path.exists()]
     codes = [process.returncode for process in processes]
@@ -107,6 +127,10 @@ def run_workers(site: str, data_dir: Path | None, base_url: str, overrides: dict
         else:
             stats["archive/failed"] = lost
     return CrawlOutcome(stats=stats, config=config)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _wait(processes: list[subprocess.Popen], lock: Any, token: str, url: str, site: str) -> None:

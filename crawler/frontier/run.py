@@ -48,6 +48,15 @@ def begin_run(url: str, site: str, lease: float, warc_dir: Path, database_url: s
     return token
 
 
+def end_run_if_idle(url: str, site: str, token: str) -> None:
+    """Release the run lock `token` unless a worker of the site is still alive (its last worker
+    releases it then): for a run whose starting worker stopped before crawling."""
+    server = connect(url)
+    keys = FrontierKeys(site)
+    if not any(True for _ in server.scan_iter(match=keys.alive_prefix + "*")):
+        ClusterRunLock(server, keys, ttl=1).release(token)
+
+
 def running_run(url: str, site: str) -> str | None:
     """The token of the site's run in progress on the frontier, if any."""
     return ClusterRunLock(connect(url), FrontierKeys(site), ttl=1).running()
