@@ -175,7 +175,8 @@ def test_a_killed_workers_requests_are_finished_by_the_other(server, crawled, fr
     assert second.returncode == 0, err[-3000:]
     assert not redis.hlen(next(iter(redis.scan_iter(match="newsarchive:morningstar:inflight:*")), b"none"))
     # what the killed worker's next start does with its `.open` file: close it and index what it holds
-    recover_open_files(first_dir / "warcs", database)
+    with db.Database(database) as index:
+        recover_open_files(first_dir / "warcs", index)
     warcs = [first_dir / "warcs", second_dir / "warcs"]
     expected = site_articles(crawled)
     assert indexed_article_paths(database) == expected

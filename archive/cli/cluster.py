@@ -25,13 +25,11 @@ DEFAULT_FRONTIER = "redis://127.0.0.1:6379/0"
 _WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
 
 
-def begin_frontier_run(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> str:
-    """The token of the run this worker takes part in: a new run, or with `join` the running one."""
+def begin_frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> str:
+    """The token of the run of site `name` this worker takes part in: a new run, or with `join` the running one."""
     from crawler.frontier.run import begin_run, running_run
-    from crawler.sites import load_profile
 
     url = overrides["ARCHIVE_FRONTIER_URL"]
-    name = load_profile(site).name
     if join and (token := running_run(url, name)):
         return token
     settings, config = load_config(data_dir, overrides, base_url)
@@ -39,14 +37,13 @@ def begin_frontier_run(site: str, data_dir: Path | None, base_url: str, override
     return begin_run(url, name, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), config.warc_dir, database_url)
 
 
-def end_frontier_run(site: str, overrides: dict[str, str]) -> None:
+def end_frontier_run(name: str, overrides: dict[str, str]) -> None:
     """After this process's crawl: release the run lock it took if no worker is left (a crawl that
     could not start never reached the scheduler, which releases it otherwise)."""
     from crawler.frontier.run import end_run_if_idle
-    from crawler.sites import load_profile
 
     if token := overrides.get("ARCHIVE_FRONTIER_RUN"):
-        end_run_if_idle(overrides["ARCHIVE_FRONTIER_URL"], load_profile(site).name, token)
+        end_run_if_idle(overrides["ARCHIVE_FRONTIER_URL"], name, token)
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:
@@ -69,29 +66,29 @@ def combine_stats(every: list[dict[str, Any]]) -> dict[str, Any]:
     return combined
 
 
-def run_workers(site: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], url: str,
+def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], url: str,
                 workers: int, log_file: Path | None) -> Any:
-    """Start `workers` local processes on one run of the frontier at `url`; wait; combine their outcomes."""
+    """Start `workers` local processes crawling `site` (as given; `name` is its profile's name) on one
+    run of the frontier at `url`; wait; combine their outcomes."""
     from archive.cli.shared import NotStarted
     from archive.errors import DatabaseNotMigrated, LockHeld
     from crawler.frontier.lock import ClusterRunLock
     from crawler.frontier.keys import FrontierKeys
     from crawler.frontier.scheduler import connect
     from crawler.run import CrawlOutcome
-    from crawler.sites import load_profile
 
     overrides["ARCHIVE_FRONTIER_URL"] = url
     try:
-        token = begin_frontier_run(site, data_dir, base_url, overrides, join=False)
+        token = begin_frontier_run(name, data_dir, base_url, overrides, join=False)
     except (DatabaseNotMigrated, LockHeld) as exc:
         raise NotStarted(str(exc)) from exc
     settings, config = load_config(data_dir, overrides, base_url)
-    lock = ClusterRunLock(connect(url), FrontierKeys(load_profile(site).name), 3 * settings.getfloat("ARCHIVE_FRONTIER_LEASE"))
+    lock = ClusterRunLock(connect(url), FrontierKeys(name), 3 * settings.getfloat("ARCHIVE_FRONTIER_LEASE"))
     with tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as scratch:
         stats_files = [Path(scratch) / f"worker-{number}.json" for number in range(workers)]
         processes = []
         for number, stats_file in enumerate(stats_files):
-            args = [sys.executable, "-c", _WORKER_MAIN, "crawl", site, "--frontier", url,
+            args = [sys.executable, "-c", _WORKER_MAIN, "crawl", *([site] if site else []), "--frontier", url,
                     "--stats-file", str(stats_file), "-s", f"ARCHIVE_FRONTIER_RUN={token}", "-s", "ARCHIVE_PROGRESS=False"]
             args += ["--data-dir", str(config.data_dir)]
             if base_url:
@@ -104,7 +101,7 @@ def run_workers(site: str, data_dir: Path | None, base_url: str, overrides: dict
             processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
         previous = signal.signal(signal.SIGTERM, _stop)  # cron's or systemd's stop reaches the workers too
         try:
-            _wait(processes, lock, token, url, load_profile(site).name)
+            _wait(processes, lock, token, url, name)
         except BaseException:
             for process in processes:  # each stops gracefully: its queue stays on the frontier
                 if process.poll() is None:

@@ -40,11 +40,12 @@ def begin_run(url: str, site: str, lease: float, warc_dir: Path, database_url: s
     else:
         logger.info("Continuing the interrupted run of %s: %d requests queued", site, server.zcard(keys.requests))
     if database_url:
-        from archive.index.database import prepare_database
+        from archive.index.database import Database
         from archive.session.recovery import recover_unfinished_runs
 
-        prepare_database(database_url)
-        recover_unfinished_runs(warc_dir, database_url, site)
+        with Database(database_url) as database:
+            database.prepare()  # raises DatabaseNotMigrated when the schema is behind
+            recover_unfinished_runs(warc_dir, database, site)
     return token
 
 
