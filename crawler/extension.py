@@ -75,6 +75,8 @@ class WarcCaptureExtension(SessionProvider):
                 incremental=config.incremental,
                 db_batch_size=config.db_batch_size,
                 resume=bool(crawler.settings.get("JOBDIR")),
+                # a worker on a shared frontier: the cluster's Redis lock (crawler/frontier) holds the site
+                shared_frontier=bool(crawler.settings.get("ARCHIVE_FRONTIER_URL")),
             )
         )
         session.start()  # raises LockHeld, DatabaseNotMigrated, …: then nothing is fetched

@@ -96,6 +96,8 @@ def run_crawl(
         profile = load_profile(profile)  # a bad profile is a usage error, raised before anything starts
     if resume:
         settings.set("JOBDIR", str(config.layout.job_dir(profile.name)), priority="cmdline")
+    if settings.get("ARCHIVE_FRONTIER_URL"):  # a worker on the shared frontier (crawler/frontier)
+        settings.set("SCHEDULER", "crawler.frontier.scheduler.FrontierScheduler", priority="cmdline")
     process = CrawlerProcess(settings)
     if log_file is not None:
         _also_log_to(log_file, settings)

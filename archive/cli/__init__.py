@@ -21,6 +21,7 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from archive.cli.cluster import DEFAULT_FRONTIER, frontier, seed
 from archive.cli.extract import extract
 from archive.cli.read import query, search, show
 from archive.cli.replay import export, replay
@@ -57,9 +58,17 @@ def cli() -> None:
               help="Continue an interrupted crawl of this site: its queue and seen URLs are kept on disk.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the log to this file (it always goes to stderr).")
+@click.option("--frontier", default="", metavar="redis://HOST:6379/N",
+              help="Take requests from this shared frontier (scrapy-redis), with every other worker on it.")
+@click.option("--join", is_flag=True, help="With --frontier: join the site's run in progress (or start one).")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help=f"Run this many local worker processes on one frontier ({DEFAULT_FRONTIER} unless --frontier).")
+@click.option("--database", default="", metavar="URL", help="Index into this database (same as -s ARCHIVE_DATABASE_URL=URL).")
+@click.option("--stats-file", type=click.Path(dir_okay=False, path_type=Path), default=None, hidden=True)
 @setting_option
 def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: Path | None,
-          resume: bool, log_file: Path | None, overrides: tuple[str, ...]) -> None:
+          resume: bool, log_file: Path | None, frontier: str, join: bool, workers: int, database: str,
+          stats_file: Path | None, overrides: tuple[str, ...]) -> None:
     """Crawl SITE (a bundled profile name or a profile file) into WARC files and the index.
 
     With --profile PATH, crawl with that profile file; a SITE given too must be the name the file
@@ -69,9 +78,43 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     """
     settings = parse_overrides(overrides)
     profile = _profile(site, profile_path, base_url, settings)
-    outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
+    if database:
+        settings["ARCHIVE_DATABASE_URL"] = database
+    workers_run = bool(settings.get("ARCHIVE_FRONTIER_RUN"))  # a worker started by --workers: its launcher ends the run
+    if workers > 1:
+        from archive.cli.cluster import run_workers
+
+        outcome = run_workers(site or "", profile.name, data_dir, base_url, settings, frontier or DEFAULT_FRONTIER,
+                              workers, log_file)
+    else:
+        if frontier:
+            settings["ARCHIVE_FRONTIER_URL"] = frontier
+            _begin_frontier_run(profile.name, data_dir, base_url, settings, join)
+        try:
+            outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
+        finally:
+            if frontier and not workers_run:
+                from archive.cli.cluster import end_frontier_run
+
+                end_frontier_run(profile.name, settings)
+    if stats_file is not None:
+        from archive.cli.cluster import write_stats
+
+        write_stats(stats_file, outcome.stats)
     click.echo(outcome.summary())
     _judge(outcome)
+
+
+def _begin_frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> None:
+    """Start the cluster run of site `name` (refused while one runs), or join the running one (--join)."""
+    from archive.cli.cluster import begin_frontier_run
+
+    if overrides.get("ARCHIVE_FRONTIER_RUN"):
+        return  # a worker started by --workers: the launcher holds the run
+    try:
+        overrides["ARCHIVE_FRONTIER_RUN"] = begin_frontier_run(name, data_dir, base_url, overrides, join)
+    except (DatabaseNotMigrated, LockHeld) as exc:
+        raise NotStarted(str(exc)) from exc
 
 
 def _judge(outcome: Any) -> None:
@@ -257,7 +300,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, export, extract):
+for command in (query, search, show, replay, export, extract, seed, frontier):
     cli.add_command(command)
 
 

@@ -46,6 +46,9 @@ class SessionConfig:
     incremental: bool = True  # look up earlier captures for revisits and conditional requests
     db_batch_size: int = 200
     resume: bool = False  # keep an interrupted crawl's queue (Scrapy's JOBDIR) instead of discarding it
+    # one of many workers on a shared frontier: no flock (a Redis lock holds the site), and the runs
+    # left `running` may be other live workers' (the worker that starts the cluster run recovers them)
+    shared_frontier: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +73,7 @@ class CrawlSession:
         self.run_uuid = str(uuid.uuid4())
         self.started_at = datetime.now(timezone.utc)
         self.database = Database(config.layout.database_url) if config.index else None
-        self.lock = CrawlLock(config.layout.lock_file(config.site))
+        self.lock = None if config.shared_frontier else CrawlLock(config.layout.lock_file(config.site))
         self.previous: PreviousCaptures | None = None  # set by start() when earlier captures may matter
         self.previous_failures: dict[str, str] = {}  # URL -> how it failed in the site's last run
         self.warc: WarcWriterThread | None = None
@@ -79,12 +82,13 @@ class CrawlSession:
     def start(self) -> None:
         """Take the lock, check the schema, recover what a killed crawl left: nothing is fetched
         when this raises (`LockHeld`, `DatabaseNotMigrated`, …), and the lock is released again."""
-        self.lock.acquire()  # an overlapping cron run stops here
+        if self.lock is not None:
+            self.lock.acquire()  # an overlapping cron run stops here
         try:
             if self.database is not None:
                 self.database.prepare()  # raises if the schema is behind
             recover_open_files(self.config.warc.directory, self.database)
-            if self.database is not None:
+            if self.database is not None and not self.config.shared_frontier:
                 recover_unfinished_runs(self.config.warc.directory, self.database, self.config.site)
                 self.previous_failures = previous_failures(self.database, self.config.site)  # runs recovered first
             self._discard_stale_job()
@@ -213,7 +217,8 @@ class CrawlSession:
             shutil.rmtree(job_dir)
 
     def _release(self) -> None:
-        self.lock.release()
+        if self.lock is not None:
+            self.lock.release()
         if self.database is not None:
             self.database.dispose()
 
