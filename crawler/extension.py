@@ -32,7 +32,7 @@ from archive.index.database import prepare_database
 from archive.index.writer import DatabaseWriter
 from archive.errors import ArchiveError
 from archive.index.previous import PreviousCrawls, load_previous_crawls
-from archive.index.ingest import RunFinished, RunStarted
+from archive.index.ingest import RunStarted
 from archive.session.lock import CrawlLock
 from archive.session.recovery import recover_open_files, recover_unfinished_runs
 from archive.warc.records import (
@@ -234,15 +234,6 @@ class WarcCaptureExtension(SessionProvider):
             self.stats.set_value("archive/warc_files", len(writer.files_written))
             self.stats.set_value("archive/warc_bytes", writer.bytes_written)
             self.stats.set_value("archive/records", self.archiver.records_written)
-        if self.database is not None and self.archiver.failed:
-            # the run's end record could not be written: the index still learns the run is over
-            # (as recovery and reindex will also say: interrupted), never `running` forever
-            self.database.submit(RunFinished(
-                run_uuid=self.run_uuid,
-                finished_at=datetime.now(timezone.utc).isoformat(),
-                status="interrupted",
-                stats={**self._run_stats(reason), "archive/failed": str(self.stats.get_value("archive/failed"))},
-            ))
         if self.database is not None:
             try:
                 self.database.close()
