@@ -8,12 +8,18 @@ DATA_DIR ?= data
 # CI's time budget; tests/test_cron.py passes that way too: make test-postgresql POSTGRESQL_TESTS=tests/test_cron.py)
 POSTGRESQL_TESTS ?= tests/test_crawl_e2e.py tests/test_incremental.py
 
+# The shared frontier's packages, installed in a second step without dependency resolution: pywb 2.10
+# pins redis==2.10.6 and fakeredis<1.0, which scrapy-redis (redis>=4.2) cannot live with; replay works
+# with these newer clients (tests/test_replay*.py pass with them). See the README's "Scaling out".
+CLUSTER_PACKAGES ?= 'redis>=5,<7' 'scrapy-redis==0.9.1' 'fakeredis>=2.20,<3' 'sortedcontainers>=2'
+
 .PHONY: setup crawl demo test test-postgresql browser services benchmark clean
 
-$(BIN)/newsarchive: pyproject.toml
+$(BIN)/newsarchive: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --no-deps $(CLUSTER_PACKAGES)
 	touch $@
 
 setup: $(BIN)/newsarchive
@@ -43,6 +49,8 @@ test-postgresql: $(BIN)/newsarchive services
 
 benchmark: $(BIN)/newsarchive
 	$(BIN)/python benchmarks/crawl.py --articles 3000 --pairs 3
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/real_pages.py --repeat 3
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info

@@ -63,6 +63,12 @@ ARCHIVE_RETRY_AFTER_MAX = 120
 # Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the directive
 # recorded in `extra.robots`; True leaves their article out of the index.
 ARCHIVE_OBEY_NOARCHIVE = False
+# Redis URL of a frontier shared by many workers (`redis://HOST:6379/N`); empty: one process, its own queue.
+ARCHIVE_FRONTIER_URL = ""
+# Seconds a frontier worker may go silent before the requests it took are given to another worker.
+ARCHIVE_FRONTIER_LEASE = 30
+# The cluster run a frontier worker takes part in (set by `newsarchive crawl --frontier`).
+ARCHIVE_FRONTIER_RUN = ""
 
 # --- Scrapy's settings, where ours differ from its defaults ---------------------------------------
 # Honest identity: the project and a contact URL, so a site owner knows who is crawling.
@@ -112,6 +118,11 @@ DOWNLOADER_MIDDLEWARES = {
     # Content-Encoding: bombs refused while inflating, undecodable and truncated bodies recorded
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.decoding.ContentDecodingMiddleware": 590,
+}
+
+SPIDER_MIDDLEWARES = {
+    # outermost: a request taken from a shared frontier is acknowledged after its page is processed
+    "crawler.frontier.scheduler.AcknowledgeMiddleware": 10,
 }
 
 EXTENSIONS = {

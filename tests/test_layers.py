@@ -35,6 +35,7 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("crawler.progress", 6, "progress"),
     ("crawler.decoding", 6, "decoding"),
     ("crawler.retry_after", 6, "retry_after"),
+    ("crawler.frontier", 6, "frontier"),
     ("crawler.run", 7, "run"),
     ("crawler", 5, "crawler"),  # config, settings, sites, extract, items, scope, traps, robots_meta
     ("archive.cli", 8, "cli"),

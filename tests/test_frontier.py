@@ -1,0 +1,221 @@
+"""Many workers on one shared frontier (scrapy-redis on the real Redis at 127.0.0.1:6379) indexing
+into one real PostgreSQL database: each article archived once, nothing lost when a worker is killed,
+one run of a site at a time. Each test uses a Redis database of its own and empties it afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from redis import Redis
+from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.index import database as db
+from archive.index.models import Base
+from archive.session.recovery import recover_open_files
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, run_newsarchive, setting_args
+
+REDIS_DB = {"two_workers": 11, "killed": 12, "refused": 13, "seed": 14}
+INDEX_TABLES = ("articles", "captures", "article_links", "article_versions")
+SLOW_SITE = ("DOWNLOAD_DELAY=0.1", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "RANDOMIZE_DOWNLOAD_DELAY=False")
+
+
+@pytest.fixture
+def frontier_url(request) -> Iterator[str]:
+    number = REDIS_DB[request.param]
+    server = Redis(host="127.0.0.1", port=6379, db=number)
+    server.flushdb()
+    yield f"redis://127.0.0.1:6379/{number}"
+    server.flushdb()
+
+
+def worker_args(data_dir: Path, base_url: str, url: str, database: str, *settings: str) -> list[str]:
+    pairs = (*LOCAL_SETTINGS, "ARCHIVE_FRONTIER_LEASE=3", *settings)
+    return ["crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url,
+            "--frontier", url, "--database", database, *setting_args(pairs)]
+
+
+def local(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def responses(warc_dirs: list[Path]) -> Counter:
+    """How many times each URL was fetched, read from the WARC files with warcio (a 5xx is retried
+    by design: only its last attempt counts)."""
+    fetched: Counter = Counter()
+    for warc_dir in warc_dirs:
+        for path in sorted(warc_dir.glob("*.warc.gz*")):
+            with path.open("rb") as stream:
+                for record in ArchiveIterator(stream):
+                    if record.rec_type in ("response", "revisit") and not record.http_headers.get_statuscode().startswith("5"):
+                        fetched[local(record.rec_headers.get_header("WARC-Target-URI"))] += 1
+    return fetched
+
+
+def article_records(warc_dirs: list[Path]) -> Counter:
+    found: Counter = Counter()
+    for warc_dir in warc_dirs:
+        for path in sorted(warc_dir.glob("*.warc.gz*")):
+            with path.open("rb") as stream:
+                for record in ArchiveIterator(stream):
+                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    if record.rec_type == "metadata" and not uri.startswith("urn:"):
+                        found[local(uri)] += 1
+    return found
+
+
+def index_contents(url: str, table: str) -> Counter:
+    """A table's rows without the ids the database assigned (workers insert in any order)."""
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            model = Base.metadata.tables[table]
+            wanted = [column for column in model.c if column.name != "id" and not column.name.endswith("_id")]
+            return Counter(repr(tuple(row)) for row in connection.execute(select(*wanted)))
+    finally:
+        engine.dispose()
+
+
+def indexed_article_paths(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            articles = Base.metadata.tables["articles"]
+            return {local(value) for value in connection.scalars(select(articles.c.url))}
+    finally:
+        engine.dispose()
+
+
+def assert_valid_and_equal_to_reindex(warc_dirs: list[Path], url: str, postgresql_database, tmp_path: Path) -> None:
+    gathered = tmp_path / "gathered"
+    (gathered / "warcs").mkdir(parents=True)
+    for warc_dir in warc_dirs:
+        for path in warc_dir.glob("*.warc.gz"):
+            check = subprocess.run([str(Path(NEWSARCHIVE).parent / "warcio"), "check", str(path)],
+                                   capture_output=True, text=True)
+            assert check.returncode == 0, check.stdout + check.stderr
+            os.link(path, gathered / "warcs" / path.name)
+    rebuilt = postgresql_database()
+    done = run_newsarchive("reindex", "--data-dir", str(gathered), "-s", f"ARCHIVE_DATABASE_URL={rebuilt}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    for table in INDEX_TABLES:
+        assert index_contents(url, table) == index_contents(rebuilt, table), table
+
+
+def site_articles(crawled) -> set[str]:
+    """The articles a single process archives from the same site (the suite's shared SQLite crawl)."""
+    from tests.helpers import rows
+
+    return {local(row[0]) for row in rows(crawled.result.database, "SELECT url FROM articles")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontier_url", ["two_workers"], indirect=True)
+def test_two_workers_archive_every_article_once(server, crawled, frontier_url, postgresql_database, tmp_path) -> None:
+    database = postgresql_database()
+    done = run_newsarchive(*worker_args(tmp_path / "data", server.base_url, frontier_url, database), "--workers", "2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "articles new or changed" in done.stdout and len(done.stdout.strip().splitlines()) == 1
+    warcs = [tmp_path / "data" / "warcs"]
+    writers = {path.name.rsplit("-", 1)[1] for path in warcs[0].glob("*.warc.gz")}
+    assert len(writers) == 2, "both workers archived pages"
+    fetched = responses(warcs)
+    assert fetched["/robots.txt"] == 2  # each worker reads robots.txt itself (Scrapy's robots middleware)
+    del fetched["/robots.txt"]
+    assert fetched and max(fetched.values()) == 1, [url for url, n in fetched.items() if n > 1]
+    expected = site_articles(crawled)
+    assert indexed_article_paths(database) == expected
+    assert article_records(warcs) == Counter(dict.fromkeys(expected, 1))
+    assert_valid_and_equal_to_reindex(warcs, database, postgresql_database, tmp_path)
+    runs = index_contents(database, "crawl_runs")
+    assert len(runs) == 2  # one crawl_runs row per worker
+    state = run_newsarchive("frontier", "--frontier", frontier_url)
+    assert state.stdout.splitlines()[1].split("\t")[:4] == ["morningstar", "0", "0", str(sum(fetched.values()) + 1)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontier_url", ["killed"], indirect=True)
+def test_a_killed_workers_requests_are_finished_by_the_other(server, crawled, frontier_url, postgresql_database, tmp_path) -> None:
+    database = postgresql_database()
+    first_dir, second_dir = tmp_path / "first", tmp_path / "second"
+    first = subprocess.Popen([NEWSARCHIVE, *worker_args(first_dir, server.base_url, frontier_url, database, *SLOW_SITE)],
+                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    redis = Redis.from_url(frontier_url)
+    deadline = time.monotonic() + 60
+    while not redis.get("newsarchive:morningstar:run") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = subprocess.Popen([NEWSARCHIVE, *worker_args(second_dir, server.base_url, frontier_url, database, *SLOW_SITE), "--join"],
+                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # kill the first worker once it holds requests it has not finished
+    taken: dict[Any, Any] = {}
+    while time.monotonic() < deadline and not (redis.scard("newsarchive:morningstar:seen") > 25 and taken):
+        keys = [key for key in redis.scan_iter(match="newsarchive:morningstar:inflight:*") if f"-{first.pid}-".encode() in key]
+        taken = redis.hgetall(keys[0]) if keys else {}
+        time.sleep(0.05)
+    assert taken, "the first worker took requests"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    # what it held when it died (its lease has not lapsed yet, so nobody has requeued them)
+    held = {local(pickle.loads(entry)["url"]) for key in redis.scan_iter(match="newsarchive:morningstar:inflight:*")
+            if f"-{first.pid}-".encode() in key for entry in redis.hkeys(key)}
+    assert held
+    out, err = second.communicate(timeout=240)
+    assert second.returncode == 0, err[-3000:]
+    assert not redis.hlen(next(iter(redis.scan_iter(match="newsarchive:morningstar:inflight:*")), b"none"))
+    # what the killed worker's next start does with its `.open` file: close it and index what it holds
+    with db.Database(database) as index:
+        recover_open_files(first_dir / "warcs", index)
+    warcs = [first_dir / "warcs", second_dir / "warcs"]
+    expected = site_articles(crawled)
+    assert indexed_article_paths(database) == expected
+    fetched = responses(warcs)
+    del fetched["/robots.txt"]
+    twice = [url for url, times in fetched.items() if times > 1]
+    # only a page the killed worker had taken and not finished can be fetched again
+    assert set(twice) <= held, (twice, held)
+    articles = article_records(warcs)
+    assert set(articles) == expected and sum(articles.values()) - len(expected) <= len(twice)
+    assert_valid_and_equal_to_reindex(warcs, database, postgresql_database, tmp_path)
+
+
+@pytest.mark.parametrize("frontier_url", ["refused"], indirect=True)
+def test_a_second_cluster_run_is_refused_while_one_runs(server, frontier_url, postgresql_database, tmp_path) -> None:
+    database = postgresql_database()
+    running = subprocess.Popen([NEWSARCHIVE, *worker_args(tmp_path / "a", server.base_url, frontier_url, database, *SLOW_SITE)],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        redis = Redis.from_url(frontier_url)
+        deadline = time.monotonic() + 60
+        while not any(redis.scan_iter(match="newsarchive:morningstar:alive:*")) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker is crawling
+        refused = run_newsarchive(*worker_args(tmp_path / "b", server.base_url, frontier_url, database))
+        assert refused.returncode == 3, refused.stderr[-2000:]
+        assert "another crawl of this site is running" in refused.stderr
+        assert not (tmp_path / "b" / "warcs").exists() or not list((tmp_path / "b" / "warcs").iterdir())
+    finally:
+        running.send_signal(signal.SIGTERM)
+        running.wait(timeout=60)
+    assert not redis.get("newsarchive:morningstar:run"), "the run lock is released when its worker stops"
+
+
+@pytest.mark.parametrize("frontier_url", ["seed"], indirect=True)
+def test_seed_queues_the_start_pages_once(server, frontier_url) -> None:
+    first = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+    again = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+    assert first.returncode == 0 and again.returncode == 0, first.stderr + again.stderr
+    queued = int(first.stdout.split()[0])
+    assert queued > 0 and again.stdout.startswith("0 start pages")
+    state = run_newsarchive("frontier", "--frontier", frontier_url).stdout.splitlines()
+    assert state[1].split("\t")[:4] == ["morningstar", str(queued), "0", str(queued)]
