@@ -21,8 +21,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
-from scrapy.utils.defer import deferred_from_coro
-from twisted.internet.defer import Deferred
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
 from archive.session.session import CrawlSession, SessionConfig, SessionTotals
@@ -162,11 +161,11 @@ class WarcCaptureExtension(SessionProvider):
         verdict = {True: "paywalled", False: "free", None: "paywall_unknown"}[article.paywall.paywalled]
         self.stats.inc_value(f"archive/articles/{verdict}")
 
-    def spider_closed(self, spider: Spider, reason: str) -> Deferred:
+    async def spider_closed(self, spider: Spider, reason: str) -> None:
         """Drain and close the writers in a thread: the reactor never waits for the disk."""
         status = "finished" if reason == "finished" or reason.startswith("closespider_") else "interrupted"
         closing = deferToThread(self.session.close, status, self._run_stats(reason) if self.session.opened else {})
-        return closing.addCallback(self._closed)
+        self._closed(await maybe_deferred_to_future(closing))
 
     def _closed(self, totals: SessionTotals) -> None:
         if not self.session.opened:
