@@ -21,7 +21,8 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Headers, Response
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from archive.session.session import CrawlSession, SessionConfig, SessionTotals
@@ -161,11 +162,11 @@ class WarcCaptureExtension(SessionProvider):
         verdict = {True: "paywalled", False: "free", None: "paywall_unknown"}[article.paywall.paywalled]
         self.stats.inc_value(f"archive/articles/{verdict}")
 
-    async def spider_closed(self, spider: Spider, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> Deferred:
         """Drain and close the writers in a thread: the reactor never waits for the disk."""
         status = "finished" if reason == "finished" or reason.startswith("closespider_") else "interrupted"
         closing = deferToThread(self.session.close, status, self._run_stats(reason) if self.session.opened else {})
-        self._closed(await maybe_deferred_to_future(closing))
+        return closing.addCallback(self._closed)
 
     def _closed(self, totals: SessionTotals) -> None:
         if not self.session.opened:
