@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from archive.cli_query import query, search
-from archive.cli_replay import export, replay, show
+from archive.cli_replay import browse, export, replay, show
 from archive.cli_shared import (
     EXIT_FAILED,
     EXIT_OK,
@@ -243,7 +243,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, export):
+for command in (query, search, show, replay, browse, export):
     cli.add_command(command)
 
 

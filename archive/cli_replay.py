@@ -1,4 +1,4 @@
-"""`newsarchive show`, `newsarchive replay` and `newsarchive export wacz`: reading the archive back.
+"""`newsarchive show`, `replay`, `browse` and `export wacz`: reading the archive back.
 
 Thin: find the data directory, call `archive.show`, `archive.replay`/`archive.frontpage` or
 `archive.wacz`, and turn their errors into `Error: …` with the documented exit codes.
@@ -99,6 +99,37 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
     finally:
         for page in pages:
             page.close()
+
+
+@click.command()
+@data_dir_option
+@setting_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--replay-url", default="http://127.0.0.1:8081/", show_default=True,
+              help="Where `newsarchive replay` serves archived pages (its --archive-port): article URLs link there.")
+def browse(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: int, replay_url: str) -> None:
+    """Explore the index in Datasette, read-only, with the documented example queries.
+
+    Needs the optional extra: pip install 'newsarchive[browse]'. Column descriptions and canned
+    queries come from docs/database.md; article URLs link to their replay. Stop with Ctrl-C.
+
+    Example: newsarchive browse --data-dir /srv/archive --port 8001
+    """
+    from archive.browse import serve
+    from archive.query import sqlite_path
+
+    log_to_stderr()
+    config = open_archive(data_dir, overrides)
+    database = sqlite_path(config.database_url)
+    if database is None:
+        raise Failed("browse reads a SQLite index; ARCHIVE_DATABASE_URL names another database")
+    click.echo(f"Browsing {database} at http://{host}:{port}/ (read-only; Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        serve(database, host, port, replay_url)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
 
 
 @click.group()

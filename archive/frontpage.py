@@ -1,4 +1,5 @@
-"""The replay server's front page: the archived articles, newest first, each linked to its capture.
+"""The replay server's front page: a dashboard (`archive.dashboard`), then the archived articles,
+newest first, each linked to its capture.
 
 Filters are query parameters: `section`, `paywall` (`paywalled`, `free`, `unknown`) and `q`. A search
 runs through the full-text index (`archive.search.search`) when the installed code has it, and
@@ -24,6 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from archive.dashboard import Dashboard
 from archive.db import make_engine
 from archive.errors import ArchiveError
 from archive.models import Article, Capture
@@ -143,6 +145,7 @@ class FrontPage:
         return self.templates.get_template("front.html").render(
             entries=entries, total=total, filters=filters, sections=self.sections(), error=error,
             searching_full_text=self.searcher is not None, limit=self.limit,
+            dashboard=Dashboard.load(self.engine),
         ).encode("utf-8")
 
     def sections(self) -> list[str]:

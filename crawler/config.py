@@ -93,6 +93,19 @@ ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
         "Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the "
         "directive recorded in `extra.robots`; True leaves their article out of the index.",
     ),
+    SettingSpec("ARCHIVE_REQUISITES", True,
+                "Fetch and archive every page's requisites (stylesheets and what they load, scripts, images, "
+                "icons), so pages replay as they looked (`crawler/requisites.py`)."),
+    SettingSpec("ARCHIVE_REQUISITE_TYPES", ["stylesheet", "script", "image", "font", "icon"],
+                "Which kinds of requisite to fetch."),
+    SettingSpec("ARCHIVE_REQUISITE_MAX_SIZE", 5_000_000,
+                "Bytes one requisite may have; a larger one is abandoned (and counted under "
+                "`archive/requisites/failed`)."),
+    SettingSpec("ARCHIVE_REQUISITES_PER_PAGE", 150,
+                "Requisites requested for one page (or one stylesheet) at most, in document order."),
+    SettingSpec("ARCHIVE_REQUISITE_HOSTS", [],
+                "Empty: requisites come from whatever host a page loads them from (a CDN too). Otherwise "
+                "only from the site's hosts and these."),
 )
 
 

@@ -55,6 +55,11 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.decoding.ContentDecodingMiddleware": 590,
 }
 
+SPIDER_MIDDLEWARES = {
+    # nearest the engine: requisite requests skip the depth and trap limits meant for links
+    "crawler.requisites.RequisitesMiddleware": 40,
+}
+
 EXTENSIONS = {
     "crawler.capture.WarcCaptureExtension": 100,
     "crawler.progress.ProgressExtension": 500,

@@ -24,6 +24,11 @@ NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
 
 # Loopback only: no politeness delay needed against our own server.
 LOCAL_SETTINGS = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "LOG_LEVEL=INFO")
+# Page requisites (on by default) triple a crawl's requests; most tests are about pages, so they crawl
+# without them, and the tests of requisites and replay (and the shared `crawled` archive) add
+# REQUISITES_ON. Nothing from the internet: the sample pages name an analytics script on a real host.
+LOCAL_SETTINGS += ("ARCHIVE_REQUISITES=False", "ARCHIVE_REQUISITE_HOSTS=127.0.0.1,localhost")
+REQUISITES_ON = "ARCHIVE_REQUISITES=True"
 
 
 @dataclass(frozen=True)
@@ -104,16 +109,18 @@ class SiteCrawl:
     result: CrawlResult
     base_url: str
     requests: list  # (method, path_with_query, headers) the server received during this crawl
+    cdn_url: str = ""  # the site's CDN (another port)
+    cdn_requests: tuple = ()  # what the CDN received
 
 
 @pytest.fixture(scope="session")
 def crawled(site, tmp_path_factory) -> SiteCrawl:
     """One full crawl of the sample site on a server of its own, shared by read-only tests."""
     with serve(site, host="127.0.0.1", port=0) as running:
-        result = crawl(tmp_path_factory.mktemp("crawl"), running.base_url)
+        result = crawl(tmp_path_factory.mktemp("crawl"), running.base_url, REQUISITES_ON)
         requests = list(running.requests)
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
-    return SiteCrawl(result, running.base_url, requests)
+    return SiteCrawl(result, running.base_url, requests, running.cdn_url, tuple(running.cdn_requests))
 
 
 @pytest.fixture(scope="session")

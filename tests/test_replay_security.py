@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.conftest import REPO, crawl, replay_server
+from tests.conftest import REPO, REQUISITES_ON, crawl, replay_server
 from tests.test_replay import CHROMIUM, CHROMIUM_ARGS
 
 HOSTILE_URL = "javascript:alert(document.domain)//"
@@ -45,7 +45,7 @@ def hostile_archive(tmp_path_factory):
     site.pages[truth.path] = replace(page, body=body.replace(b"</body>", ARCHIVED_SCRIPT.encode() + b"</body>"))
     data_dir = tmp_path_factory.mktemp("hostile")
     with serve(site, host="127.0.0.1", port=0) as server:
-        done = crawl(data_dir, server.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.2")  # the small site's 2 broken links
+        done = crawl(data_dir, server.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.2", REQUISITES_ON)  # the small site's 2 broken links
         assert done.returncode == 0, done.stderr[-3000:]
     with sqlite3.connect(data_dir / "archive.sqlite3") as db:
         (article_id,) = db.execute(
