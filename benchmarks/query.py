@@ -6,7 +6,7 @@ docs/database.md, timed on a synthetic index of 50,000 articles (the issue's tar
 The index is built at the current schema by the migrations, then filled through plain SQL with the
 sample site's prose generator (the same seeded templates the test site uses), so the full-text
 triggers index every article as the ingest would. Each timing is the median of --runs calls of the
-library functions the commands use (`archive.query.run_query`, `archive.search.search`), each
+library functions the commands use (`archive.readers.query.run_query`, `archive.readers.search.search`), each
 opening its own read-only connection; process start-up is not included.
 """
 
@@ -29,9 +29,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from archive import db  # noqa: E402
-from archive.query import run_query  # noqa: E402
-from archive.search import search  # noqa: E402
+from archive.index import database as db  # noqa: E402
+from archive.readers.query import run_query  # noqa: E402
+from archive.readers.search import search  # noqa: E402
 from newsarchive_site.plan import SECTION_WEIGHTS, SECTIONS  # noqa: E402
 from newsarchive_site.prose import Prose  # noqa: E402
 

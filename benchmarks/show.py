@@ -37,8 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from archive import db  # noqa: E402
-from archive.show import CaptureReader, describe  # noqa: E402
+from archive.index import database as db  # noqa: E402
+from archive.readers.captures import CaptureReader, describe  # noqa: E402
 from archive.warc.records import SERVER_NOT_MODIFIED, HttpExchange, Revisit, warc_date  # noqa: E402
 from archive.warc.writer import RollingWarcWriter, WriterConfig  # noqa: E402
 from query import build  # noqa: E402  (benchmarks/query.py: the same 50,000-article index)

@@ -4,7 +4,7 @@
 
 The add-on enables, around the user's own spider and pipelines:
 
-- the capture extension (`crawler.capture.WarcCaptureExtension`): every response as downloaded into
+- the capture extension (`crawler.extension.WarcCaptureExtension`): every response as downloaded into
   WARC files, indexed in the database (`ARCHIVE_DATA_DIR`, SQLite by default; the schema is created
   on the first crawl), with revisit records for pages whose body has not changed since;
 - `ArticleExtractionMiddleware`: each HTML page the profile recognises as an article
@@ -13,8 +13,8 @@ The add-on enables, around the user's own spider and pipelines:
   The article goes to the archive only: the spider's own items and pipelines are left as they were;
 - page requisites (`crawler.requisites.RequisitesMiddleware`), unless `ARCHIVE_REQUISITES = False`.
 
-Every `ARCHIVE_*` setting gets its declared default at add-on priority, so the project's own values
-win. Conditional re-crawl requests (`ARCHIVE_INCREMENTAL`'s 304s) are not switched on: a 304 would
+A setting the project does not give takes its default from `crawler/settings.py`. Conditional
+re-crawl requests (`ARCHIVE_INCREMENTAL`'s 304s) are switched off at add-on priority: a 304 would
 reach the user's callbacks as an error response.
 """
 
@@ -32,10 +32,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import HtmlResponse, Response
 from scrapy.settings import BaseSettings
 
-from crawler.capture import CAPTURED_AT_META, RECORD_ID_META, WarcCaptureExtension
-from crawler.config import ARCHIVE_SETTINGS
 from crawler.extract import extract_from_tree
-from crawler.items import ArticleItem
+from crawler.items import CAPTURED_AT_META, RECORD_ID_META, ArticleItem, SessionProvider
 from crawler.requisites import REQUISITE_META
 from crawler.sites import SiteProfile, load_profile
 
@@ -48,10 +46,8 @@ class NewsArchiveAddon:
     """Scrapy add-on: WARC capture, the index and article extraction for any spider."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        for spec in ARCHIVE_SETTINGS:
-            settings.set(spec.name, spec.default, priority="addon")  # below the project's own values
-        settings.set("ARCHIVE_INCREMENTAL", False, priority="addon")
-        settings.setdefault_in_component_priority_dict("EXTENSIONS", WarcCaptureExtension, 100)
+        settings.set("ARCHIVE_INCREMENTAL", False, priority="addon")  # below the project's own value
+        settings.setdefault_in_component_priority_dict("EXTENSIONS", "crawler.extension.WarcCaptureExtension", 100)
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", ArticleExtractionMiddleware, 45)
         settings.setdefault_in_component_priority_dict(
@@ -62,7 +58,7 @@ class ArticleExtractionMiddleware:
     """Extracts the articles among the pages a spider receives and hands them to the capture
     extension, as the project's own news spider does, without touching the spider's output."""
 
-    def __init__(self, crawler: Crawler, profile: SiteProfile, capture: WarcCaptureExtension) -> None:
+    def __init__(self, crawler: Crawler, profile: SiteProfile, capture: SessionProvider) -> None:
         self.crawler = crawler
         self.profile = profile
         self.capture = capture
@@ -70,7 +66,7 @@ class ArticleExtractionMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleExtractionMiddleware:
-        capture = next((ext for ext in crawler.extensions.middlewares if isinstance(ext, WarcCaptureExtension)), None)
+        capture = crawler.get_extension(SessionProvider)
         if capture is None:
             raise NotConfigured("article extraction archives through the capture extension, which is off")
         profile = load_profile(crawler.settings.get("ARCHIVE_PROFILE_PATH") or DEFAULT_PROFILE)

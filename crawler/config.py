@@ -1,16 +1,18 @@
-"""Every `ARCHIVE_*` setting, declared once with its default and help, and the validated config.
+"""The `ARCHIVE_*` settings read once per crawl into a frozen, validated config.
 
-`crawler/settings.py` takes its defaults from `ARCHIVE_SETTINGS`, the README documents each one, and
-a test fails when a declared setting is missing from the README.
+The settings and their defaults are declared in `crawler/settings.py`; a setting missing from the
+settings given (a project of one's own, a test's `get_crawler`) takes that default, never 0 or "".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from scrapy.settings import BaseSettings, Settings
+
+from archive.layout import DataLayout
+from crawler import settings as defaults
 
 
 class ConfigError(ValueError):
@@ -18,109 +20,10 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class SettingSpec:
-    """One `ARCHIVE_*` setting: its name, default and the help the README repeats."""
-
-    name: str
-    default: Any
-    help: str
-
-
-ARCHIVE_SETTINGS: tuple[SettingSpec, ...] = (
-    SettingSpec("ARCHIVE_DATA_DIR", "data", "Directory for WARC files (`warcs/`) and the SQLite database."),
-    SettingSpec(
-        "ARCHIVE_DATABASE_URL",
-        "",
-        "SQLAlchemy URL of the index database; empty means `sqlite:///<ARCHIVE_DATA_DIR>/archive.sqlite3`.",
-    ),
-    SettingSpec("ARCHIVE_WARC_DIR", "", "Where WARC files go; empty means `<ARCHIVE_DATA_DIR>/warcs`."),
-    SettingSpec("ARCHIVE_WARC_ENABLED", True, "Write WARC files (and the index fed from them)."),
-    SettingSpec("ARCHIVE_DB_ENABLED", True, "Index every capture and article in the database."),
-    SettingSpec("ARCHIVE_WARC_PREFIX", "newsarchive", "First part of every WARC file name."),
-    SettingSpec(
-        "ARCHIVE_WARC_MAX_SIZE",
-        1_000_000_000,
-        "Roll over to a new WARC file before one would grow past this many bytes.",
-    ),
-    SettingSpec("ARCHIVE_WARC_DIGEST", "sha1", "Digest algorithm for WARC digests: `sha1` or `sha256`."),
-    SettingSpec("ARCHIVE_WARC_GZIP_LEVEL", 6, "zlib level (1-9) for each record's gzip member."),
-    SettingSpec("ARCHIVE_OPERATOR", "", "Who runs the crawl (name or email), written into every warcinfo record."),
-    SettingSpec(
-        "ARCHIVE_CONTACT_URL",
-        "https://github.com/newsarchive/newsarchive",
-        "URL named in the User-Agent so site owners can find out who is crawling.",
-    ),
-    SettingSpec("ARCHIVE_BASE_URL", "", "Crawl the site profile against this base URL (a mirror or local copy)."),
-    SettingSpec("ARCHIVE_PROFILE_PATH", "", "Crawl with the profile at this path instead of a bundled one."),
-    SettingSpec("ARCHIVE_DB_BATCH_SIZE", 200, "Database rows written per transaction by the index writer."),
-    SettingSpec(
-        "ARCHIVE_INCREMENTAL",
-        True,
-        "Re-crawls send conditional requests and archive unchanged pages as revisit records.",
-    ),
-    SettingSpec(
-        "ARCHIVE_RECRAWL_DAYS",
-        7,
-        "Already archived articles are re-fetched while younger than this many days (0: never).",
-    ),
-    SettingSpec("ARCHIVE_PROGRESS", True, "Show a live progress line when stderr is a terminal."),
-    SettingSpec(
-        "ARCHIVE_MAX_FAILED_RATIO",
-        0.05,
-        "Share of pages that may fail (after retries) before the crawl exits with code 4.",
-    ),
-    SettingSpec(
-        "ARCHIVE_MAX_LISTING_PAGES",
-        100,
-        "Listing pages numbered above this (`?page=N`, or a listing path ending in a number such as "
-        "`/news/more/N`) are not followed: endless pagination ends (0: no limit).",
-    ),
-    SettingSpec(
-        "ARCHIVE_MAX_URLS_PER_PATTERN",
-        1000,
-        "At most this many URLs that differ only in their digits (`/calendar/N/N/N`) are followed, "
-        "unless articles were found under that pattern: calendars end (0: no limit).",
-    ),
-    SettingSpec(
-        "ARCHIVE_RETRY_AFTER_MAX",
-        120,
-        "A 429 or 503 with `Retry-After` is retried after that many seconds if it is at most this "
-        "many; a longer wait is not retried in this crawl (a recorded failure).",
-    ),
-    SettingSpec(
-        "ARCHIVE_OBEY_NOARCHIVE",
-        False,
-        "Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the "
-        "directive recorded in `extra.robots`; True leaves their article out of the index.",
-    ),
-    SettingSpec("ARCHIVE_REQUISITES", True,
-                "Fetch and archive every page's requisites (stylesheets and what they load, scripts, images, "
-                "icons), so pages replay as they looked (`crawler/requisites.py`)."),
-    SettingSpec("ARCHIVE_REQUISITE_TYPES", ["stylesheet", "script", "image", "font", "icon"],
-                "Which kinds of requisite to fetch."),
-    SettingSpec("ARCHIVE_REQUISITE_MAX_SIZE", 5_000_000,
-                "Bytes one requisite may have; a larger one is abandoned (and counted under "
-                "`archive/requisites/failed`)."),
-    SettingSpec("ARCHIVE_REQUISITES_PER_PAGE", 150,
-                "Requisites requested for one page (or one stylesheet) at most, in document order."),
-    SettingSpec("ARCHIVE_REQUISITE_HOSTS", [],
-                "Empty: requisites come from whatever host a page loads them from (a CDN too). Otherwise "
-                "only from the site's hosts and these."),
-)
-
-
-def default_of(name: str) -> Any:
-    """The declared default of one `ARCHIVE_*` setting."""
-    return next(spec.default for spec in ARCHIVE_SETTINGS if spec.name == name)
-
-
-@dataclass(frozen=True, slots=True)
 class ArchiveConfig:
     """The `ARCHIVE_*` settings, read once and checked."""
 
-    data_dir: Path
-    database_url: str
-    warc_dir: Path
+    layout: DataLayout
     warc_enabled: bool
     db_enabled: bool
     warc_prefix: str
@@ -135,51 +38,71 @@ class ArchiveConfig:
     max_failed_ratio: float
     incremental: bool
     recrawl_days: float
+    query_timeout: float
+    query_max_memory: int  # megabytes
+
+    @property
+    def data_dir(self) -> Path:
+        return self.layout.data_dir
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.layout.warc_dir
+
+    @property
+    def database_url(self) -> str:
+        return self.layout.database_url
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> ArchiveConfig:
-        data_dir = Path(settings.get("ARCHIVE_DATA_DIR") or default_of("ARCHIVE_DATA_DIR"))
-        digest = settings.get("ARCHIVE_WARC_DIGEST") or default_of("ARCHIVE_WARC_DIGEST")
+        def text(name: str) -> str:
+            return settings.get(name) or getattr(defaults, name)
+
+        def number(name: str) -> int:
+            return settings.getint(name, getattr(defaults, name))
+
+        def flag(name: str) -> bool:
+            return settings.getbool(name, getattr(defaults, name))
+
+        digest = text("ARCHIVE_WARC_DIGEST")
         if digest not in ("sha1", "sha256"):
             raise ConfigError(f"ARCHIVE_WARC_DIGEST must be sha1 or sha256, not {digest!r}")
-        level = settings.getint("ARCHIVE_WARC_GZIP_LEVEL", default_of("ARCHIVE_WARC_GZIP_LEVEL"))
+        level = number("ARCHIVE_WARC_GZIP_LEVEL")
         if not 1 <= level <= 9:
             raise ConfigError(f"ARCHIVE_WARC_GZIP_LEVEL must be between 1 and 9, not {level}")
-        max_size = settings.getint("ARCHIVE_WARC_MAX_SIZE")
+        max_size = number("ARCHIVE_WARC_MAX_SIZE")
         if max_size <= 0:
             raise ConfigError(f"ARCHIVE_WARC_MAX_SIZE must be a positive number of bytes, not {max_size}")
-        batch = settings.getint("ARCHIVE_DB_BATCH_SIZE")
+        timeout = settings.getfloat("ARCHIVE_QUERY_TIMEOUT", defaults.ARCHIVE_QUERY_TIMEOUT)
+        if timeout < 0:
+            raise ConfigError(f"ARCHIVE_QUERY_TIMEOUT must be 0 (no limit) or a number of seconds, not {timeout:g}")
+        memory = number("ARCHIVE_QUERY_MAX_MEMORY")
+        if memory < 16:
+            raise ConfigError(f"ARCHIVE_QUERY_MAX_MEMORY must be at least 16 (megabytes), not {memory}")
+        batch = number("ARCHIVE_DB_BATCH_SIZE")
         if batch <= 0:
             raise ConfigError(f"ARCHIVE_DB_BATCH_SIZE must be positive, not {batch}")
         return cls(
-            data_dir=data_dir,
-            database_url=settings.get("ARCHIVE_DATABASE_URL") or database_url_for(data_dir),
-            warc_dir=Path(settings.get("ARCHIVE_WARC_DIR") or data_dir / "warcs"),
-            warc_enabled=settings.getbool("ARCHIVE_WARC_ENABLED"),
-            db_enabled=settings.getbool("ARCHIVE_DB_ENABLED"),
-            warc_prefix=settings.get("ARCHIVE_WARC_PREFIX") or default_of("ARCHIVE_WARC_PREFIX"),
+            layout=DataLayout.of(
+                text("ARCHIVE_DATA_DIR"), text("ARCHIVE_WARC_DIR"), text("ARCHIVE_DATABASE_URL")
+            ),
+            warc_enabled=flag("ARCHIVE_WARC_ENABLED"),
+            db_enabled=flag("ARCHIVE_DB_ENABLED"),
+            warc_prefix=text("ARCHIVE_WARC_PREFIX"),
             warc_max_size=max_size,
             warc_digest=digest,
             warc_gzip_level=level,
-            operator=settings.get("ARCHIVE_OPERATOR") or "",
-            contact_url=settings.get("ARCHIVE_CONTACT_URL") or "",
-            base_url=settings.get("ARCHIVE_BASE_URL") or "",
-            profile_path=settings.get("ARCHIVE_PROFILE_PATH") or "",
+            operator=text("ARCHIVE_OPERATOR"),
+            contact_url=text("ARCHIVE_CONTACT_URL"),
+            base_url=text("ARCHIVE_BASE_URL"),
+            profile_path=text("ARCHIVE_PROFILE_PATH"),
             db_batch_size=batch,
-            max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO"),
-            incremental=settings.getbool("ARCHIVE_INCREMENTAL"),
-            recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS"),
+            max_failed_ratio=settings.getfloat("ARCHIVE_MAX_FAILED_RATIO", defaults.ARCHIVE_MAX_FAILED_RATIO),
+            incremental=flag("ARCHIVE_INCREMENTAL"),
+            recrawl_days=settings.getfloat("ARCHIVE_RECRAWL_DAYS", defaults.ARCHIVE_RECRAWL_DAYS),
+            query_timeout=timeout,
+            query_max_memory=memory,
         )
-
-
-def job_dir_for(data_dir: Path, site: str) -> Path:
-    """Where `--resume` keeps a crawl's queue and seen URLs (Scrapy's JOBDIR)."""
-    return data_dir / "jobs" / site
-
-
-def database_url_for(data_dir: Path) -> str:
-    """The embedded default: one SQLite file inside the data directory."""
-    return f"sqlite:///{data_dir / 'archive.sqlite3'}"
 
 
 def crawl_settings(data_dir: Path | None, base_url: str, overrides: dict[str, str]) -> Settings:

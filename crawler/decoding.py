@@ -13,25 +13,17 @@ import logging
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.http import Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
-from crawler.extract.decode import CannotDecode, DecodedTooLarge, content_codings, decode_content
+from archive.content_encoding import CannotDecode, DecodedTooLarge, content_codings, decode_content
+from crawler.items import TRUNCATED_META, UndecodableResponse
 
 logger = logging.getLogger(__name__)
 
 ACCEPT_ENCODING = "gzip, deflate"  # what we ask for, and so what we decode (see crawler/settings.py)
 ACCEPTED_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
-TRUNCATED_META = "archive_body_truncated"  # set on a response whose compressed body ended early
-
-
-class UndecodableResponse(IgnoreRequest):
-    """A response archived raw whose body the spider cannot read; `kind` names why, for the stats."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 class ContentDecodingMiddleware:

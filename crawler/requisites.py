@@ -31,7 +31,8 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.config import ConfigError, default_of
+from crawler import settings as defaults
+from crawler.config import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +68,17 @@ class RequisiteConfig:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> RequisiteConfig:
-        kinds = frozenset(settings.getlist("ARCHIVE_REQUISITE_TYPES", default_of("ARCHIVE_REQUISITE_TYPES")))
+        kinds = frozenset(settings.getlist("ARCHIVE_REQUISITE_TYPES", defaults.ARCHIVE_REQUISITE_TYPES))
         unknown = kinds - set(KINDS)
         if unknown:
             raise ConfigError(f"ARCHIVE_REQUISITE_TYPES: unknown type(s) {', '.join(sorted(unknown))}; "
                               f"choose from {', '.join(KINDS)}")
-        max_size = settings.getint("ARCHIVE_REQUISITE_MAX_SIZE", default_of("ARCHIVE_REQUISITE_MAX_SIZE"))
-        per_page = settings.getint("ARCHIVE_REQUISITES_PER_PAGE", default_of("ARCHIVE_REQUISITES_PER_PAGE"))
+        max_size = settings.getint("ARCHIVE_REQUISITE_MAX_SIZE", defaults.ARCHIVE_REQUISITE_MAX_SIZE)
+        per_page = settings.getint("ARCHIVE_REQUISITES_PER_PAGE", defaults.ARCHIVE_REQUISITES_PER_PAGE)
         if max_size <= 0 or per_page <= 0:
             raise ConfigError("ARCHIVE_REQUISITE_MAX_SIZE and ARCHIVE_REQUISITES_PER_PAGE must be positive")
         hosts = [host.lower() for host in settings.getlist("ARCHIVE_REQUISITE_HOSTS") if host != "*"]
-        return cls(settings.getbool("ARCHIVE_REQUISITES", default_of("ARCHIVE_REQUISITES")), kinds,
+        return cls(settings.getbool("ARCHIVE_REQUISITES", defaults.ARCHIVE_REQUISITES), kinds,
                    max_size, per_page, frozenset(hosts))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.config import ArchiveConfig, job_dir_for
+from crawler.config import ArchiveConfig
 from crawler.sites import load_profile
 from crawler.spiders.news import NewsSpider
 
@@ -94,7 +94,7 @@ def run_crawl(
     config = ArchiveConfig.from_settings(settings)
     profile = load_profile(profile_ref)  # a bad profile is a usage error, raised before anything starts
     if resume:
-        settings.set("JOBDIR", str(job_dir_for(config.data_dir, profile.name)), priority="cmdline")
+        settings.set("JOBDIR", str(config.layout.job_dir(profile.name)), priority="cmdline")
     process = CrawlerProcess(settings)
     if log_file is not None:
         _also_log_to(log_file, settings)

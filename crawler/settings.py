@@ -1,17 +1,84 @@
-"""Scrapy settings for the archival crawler: polite, honest and cookie-less by default."""
+"""Scrapy settings for the archival crawler: polite, honest and cookie-less by default.
+
+Every `ARCHIVE_*` setting is declared here, once, with its default and what it means; the README's
+settings table repeats them (a test checks it does) and `crawler.config.ArchiveConfig` reads them.
+"""
 
 from crawler import __version__
-from crawler.config import ARCHIVE_SETTINGS, default_of
 
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-for _spec in ARCHIVE_SETTINGS:
-    globals()[_spec.name] = _spec.default
+# --- The archive's own settings -------------------------------------------------------------------
+# Directory for WARC files (`warcs/`) and the SQLite database.
+ARCHIVE_DATA_DIR = "data"
+# SQLAlchemy URL of the index database; empty means `sqlite:///<ARCHIVE_DATA_DIR>/archive.sqlite3`.
+ARCHIVE_DATABASE_URL = ""
+# Where WARC files go; empty means `<ARCHIVE_DATA_DIR>/warcs`.
+ARCHIVE_WARC_DIR = ""
+# Write WARC files (and the index fed from them).
+ARCHIVE_WARC_ENABLED = True
+# Index every capture and article in the database.
+ARCHIVE_DB_ENABLED = True
+# First part of every WARC file name.
+ARCHIVE_WARC_PREFIX = "newsarchive"
+# Roll over to a new WARC file before one would grow past this many bytes.
+ARCHIVE_WARC_MAX_SIZE = 1_000_000_000
+# Digest algorithm for WARC digests: `sha1` or `sha256`.
+ARCHIVE_WARC_DIGEST = "sha1"
+# zlib level (1-9) for each record's gzip member.
+ARCHIVE_WARC_GZIP_LEVEL = 6
+# Who runs the crawl (name or email), written into every warcinfo record.
+ARCHIVE_OPERATOR = ""
+# URL named in the User-Agent so site owners can find out who is crawling.
+ARCHIVE_CONTACT_URL = "https://github.com/newsarchive/newsarchive"
+# Crawl the site profile against this base URL (a mirror or local copy).
+ARCHIVE_BASE_URL = ""
+# Crawl with the profile at this path instead of a bundled one.
+ARCHIVE_PROFILE_PATH = ""
+# Database rows written per transaction by the index writer.
+ARCHIVE_DB_BATCH_SIZE = 200
+# Re-crawls send conditional requests and archive unchanged pages as revisit records.
+ARCHIVE_INCREMENTAL = True
+# Already archived articles are re-fetched while younger than this many days (0: never).
+ARCHIVE_RECRAWL_DAYS = 7
+# Show a live progress line when stderr is a terminal.
+ARCHIVE_PROGRESS = True
+# Share of pages that may fail (after retries) before the crawl exits with code 4.
+ARCHIVE_MAX_FAILED_RATIO = 0.05
+# Seconds `query` and `search` may spend in the database before they are stopped (0: no limit).
+ARCHIVE_QUERY_TIMEOUT = 60
+# Megabytes of memory SQLite may use for `query` and `search` (a quarter of it for any one value).
+ARCHIVE_QUERY_MAX_MEMORY = 512
+# Listing pages numbered above this (`?page=N`, or a listing path ending in a number such as
+# `/news/more/N`) are not followed: endless pagination ends (0: no limit).
+ARCHIVE_MAX_LISTING_PAGES = 100
+# At most this many URLs that differ only in their digits (`/calendar/N/N/N`) are followed, unless
+# articles were found under that pattern: calendars end (0: no limit).
+ARCHIVE_MAX_URLS_PER_PATTERN = 1000
+# A 429 or 503 with `Retry-After` is retried after that many seconds if it is at most this many; a
+# longer wait is not retried in this crawl (a recorded failure).
+ARCHIVE_RETRY_AFTER_MAX = 120
+# Pages marked `noarchive` (meta robots, `X-Robots-Tag`) are archived and indexed, with the directive
+# recorded in `extra.robots`; True leaves their article out of the index.
+ARCHIVE_OBEY_NOARCHIVE = False
+# Fetch and archive every page's requisites (stylesheets and what they load, scripts, images, icons),
+# so pages replay as they looked (`crawler/requisites.py`).
+ARCHIVE_REQUISITES = True
+# Which kinds of requisite to fetch.
+ARCHIVE_REQUISITE_TYPES = ["stylesheet", "script", "image", "font", "icon"]
+# Bytes one requisite may have; a larger one is abandoned (counted under `archive/requisites/failed`).
+ARCHIVE_REQUISITE_MAX_SIZE = 5_000_000
+# Requisites requested for one page (or one stylesheet) at most, in document order.
+ARCHIVE_REQUISITES_PER_PAGE = 150
+# Empty: requisites come from whatever host a page loads them from (a CDN too). Otherwise only from
+# the site's hosts and these.
+ARCHIVE_REQUISITE_HOSTS = []
 
+# --- Scrapy's settings, where ours differ from its defaults ---------------------------------------
 # Honest identity: the project and a contact URL, so a site owner knows who is crawling.
-USER_AGENT = f"newsarchive/{__version__} (+{default_of('ARCHIVE_CONTACT_URL')}; archival crawler)"
+USER_AGENT = f"newsarchive/{__version__} (+{ARCHIVE_CONTACT_URL}; archival crawler)"
 ROBOTSTXT_OBEY = True
 
 # Every article is captured as a fresh visitor sees it: no cookie ever reaches the next request,
@@ -47,7 +114,7 @@ DOWNLOADER_MIDDLEWARES = {
     # first of all: a redirect or start URL to another host is dropped before its robots.txt is fetched
     "crawler.scope.OffsiteGuardMiddleware": 50,
     # after robots.txt (100), before retries and redirects: conditional headers on the first attempt
-    "crawler.incremental.IncrementalMiddleware": 120,
+    "crawler.middleware.IncrementalMiddleware": 120,
     # Retry-After waited out before the retry middleware (550) retries a 429/503
     "crawler.retry_after.RetryAfterMiddleware": 560,
     # Content-Encoding: bombs refused while inflating, undecodable and truncated bodies recorded
@@ -61,7 +128,7 @@ SPIDER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
-    "crawler.capture.WarcCaptureExtension": 100,
+    "crawler.extension.WarcCaptureExtension": 100,
     "crawler.progress.ProgressExtension": 500,
 }
 

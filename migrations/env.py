@@ -1,7 +1,7 @@
 """Alembic environment: runs the migrations in `versions/` against one database.
 
 The database comes, in order, from a connection the caller passed in `config.attributes`
-(tests, `archive.db`), the `sqlalchemy.url` option, or `alembic -x url=...` on the command line.
+(tests, `archive.index.database`), the `sqlalchemy.url` option, or `alembic -x url=...` on the command line.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from archive.db import include_name
+from archive.index.database import include_name
 from archive.errors import ArchiveError
-from archive.models import Base
+from archive.index.models import Base
 
 config = context.config
 target_metadata = Base.metadata

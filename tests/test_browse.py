@@ -13,8 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from archive.browse import DOCUMENT, DatabaseDocs
-from tests.conftest import NEWSARCHIVE, SiteCrawl
+from archive.readers.browse import DOCUMENT, DatabaseDocs
+from tests.helpers import NEWSARCHIVE, SiteCrawl
 
 
 def free_port() -> int:

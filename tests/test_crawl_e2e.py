@@ -16,27 +16,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import REPO, SiteCrawl, crawl, run_newsarchive
-
-
-def rows(database: Path, sql: str) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    connection.row_factory = sqlite3.Row
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
-
-
-def warc_records(warc_dir: Path) -> list[tuple[str, object, object, bytes]]:
-    read = []
-    for path in sorted(warc_dir.glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                read.append((path.name, record.rec_headers, record.http_headers, record.content_stream().read()))
-    return read
+from tests.helpers import REPO, SiteCrawl, crawl, rows, run_newsarchive, warc_records
 
 
 def reachable_truth(site) -> dict:

@@ -9,8 +9,7 @@ import json
 import pytest
 from newsarchive_site import CLARION_PROFILE, build_clarion, build_variants, serve
 
-from tests.conftest import LOCAL_SETTINGS, run_newsarchive
-from tests.test_crawl_e2e import rows, warc_records
+from tests.helpers import LOCAL_SETTINGS, rows, run_newsarchive, warc_records
 
 
 def _settings() -> list[str]:

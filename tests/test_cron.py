@@ -15,7 +15,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import serve
-from tests.conftest import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl
 
 # Slow enough that a crawl is still running when the test acts on it.
 SLOW = ("DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=1")

@@ -11,13 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from archive import db
+from archive.index import database as db
 from archive.errors import DatabaseNotMigrated
-from archive.models import Base
+from archive.index.models import Base
+from tests.helpers import COMPARE_OPTIONS
 
 
 # as migrations/env.py compares: the full-text index (no model) is left out, nothing else
-COMPARE_OPTIONS = {"compare_type": True, "render_as_batch": True, "include_name": db.include_name}
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive import db
+from archive.index import database as db
 from archive.errors import InvalidRecord
-from archive.ingest import ArticleRecord, CaptureRecord, Ingestor, RunFinished, RunStarted, utc_iso
-from archive.models import Article, ArticleLink, Capture, CrawlRun
+from archive.index.ingest import ArticleRecord, Ingestor, RunFinished, RunStarted, utc_iso
+from archive.index.models import Article, ArticleLink, Capture, CrawlRun
+from tests.helpers import RUN, fetch
 
-RUN = "11111111-1111-4111-8111-111111111111"
-URL = "https://news.example/politics/budget"
 
 
 @pytest.fixture
@@ -28,26 +27,6 @@ def session(tmp_path: Path) -> Iterator[Session]:
     with Session(engine) as session:
         yield session
     engine.dispose()
-
-
-def payload(title: str, similar: list[str]) -> dict[str, Any]:
-    return {
-        "schema": "newsarchive/article/1",
-        "url": URL,
-        "site": "morningstar",
-        "title": title,
-        "free_text": title,
-        "paywall": {"paywalled": None, "kind": None, "signals": [], "free_paragraphs": 1},
-        "similar": [{"url": link, "title": "", "section": "", "date": ""} for link in similar],
-    }
-
-
-def fetch(number: int, date: str, title: str, similar: list[str]) -> list[Any]:
-    response = f"<urn:uuid:00000000-0000-0000-0000-{number:012d}>"
-    return [
-        CaptureRecord(response, URL, date, 200, "text/html", "sha1:A", "a.warc.gz", number * 100, 90, RUN),
-        ArticleRecord(f"<urn:uuid:meta-{number}>", response, date, payload(title, similar), "a.warc.gz", number * 100 + 90, 10),
-    ]
 
 
 @pytest.mark.parametrize(

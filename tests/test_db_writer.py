@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from archive import db
-from archive.db_writer import DatabaseWriter
+from archive.index import database as db
+from archive.index.writer import DatabaseWriter
 from archive.errors import DatabaseNotMigrated, IngestError
-from archive.ingest import CaptureRecord, RunStarted
-from archive.models import Capture, CrawlRun
+from archive.index.ingest import CaptureRecord, RunStarted
+from archive.index.models import Capture, CrawlRun
 
 RUN = "11111111-1111-4111-8111-111111111111"
 
@@ -79,7 +79,7 @@ def test_a_database_error_is_logged_counted_and_raised_from_close(
     for item in (RunStarted(RUN, "morningstar", "2026-02-20T09:29:58Z"), capture(1), broken, capture(3)):
         writer.submit(item)
 
-    with caplog.at_level(logging.ERROR, logger="archive.db_writer"):
+    with caplog.at_level(logging.ERROR, logger="archive.index.writer"):
         with pytest.raises(IngestError, match="1 item.*newsarchive reindex") as raised:
             writer.close()
 

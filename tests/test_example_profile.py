@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crawler.sites import load_profile
 from crawler.sites.loader import _TABLE_KEYS, _TOP_KEYS
-from tests.conftest import run_newsarchive
+from tests.helpers import run_newsarchive
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "example-profile.toml"
 TEXT = EXAMPLE.read_text(encoding="utf-8")

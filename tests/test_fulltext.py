@@ -13,13 +13,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from archive import db
-from archive.ingest import Ingestor, RunStarted
-from archive.models import Base
-from archive.search import search
-from tests.conftest import SiteCrawl, run_newsarchive
-from tests.test_db import COMPARE_OPTIONS
-from tests.test_db_ingest import RUN, URL, fetch
+from archive.index import database as db
+from archive.index.ingest import Ingestor, RunStarted
+from archive.index.models import Base
+from archive.readers.search import search
+from tests.helpers import COMPARE_OPTIONS, RUN, URL, SiteCrawl, fetch, run_newsarchive
 
 INITIAL, FULLTEXT = "9c1e4b7a2d30", "b2f0c1a9e7d4"
 VIEWS = {"latest_captures", "paywall_by_section_month", "article_similar_links", "crawl_run_summary"}

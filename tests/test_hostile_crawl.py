@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
 from tests.hostile.server import GOOD_ARTICLES, PROFILE, serve_hostile
 
 LIMITS = ("ARCHIVE_MAX_LISTING_PAGES=10", "ARCHIVE_MAX_URLS_PER_PATTERN=15", "DEPTH_LIMIT=30",
@@ -189,3 +189,14 @@ def _article_records(warc_dir: Path) -> dict[str, dict]:
                     if "free_text" in payload:
                         found[payload["fetched_url"]] = payload
     return found
+
+
+def test_a_page_failing_as_in_the_previous_run_is_reported_not_counted_again(tmp_path) -> None:
+    with serve_hostile() as site:
+        first = crawl(tmp_path, site.base_url, *LIMITS, site=str(PROFILE))
+        second = crawl(tmp_path, site.base_url, *LIMITS, "ARCHIVE_MAX_FAILED_RATIO=0", site=str(PROFILE))
+    assert first.returncode == 0 and "5 failed pages;" in first.stdout
+    # the same five failures: reported, not new, so even a zero failure ratio passes
+    assert second.returncode == 0, second.stdout + second.stderr[-2000:]
+    assert "0 failed pages (5 failing as in the previous run);" in second.stdout
+    assert "Still failing as in the previous run: http://[::1/article/bad-ipv6: malformed_link" in second.stderr

@@ -14,7 +14,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from archive.terminal import printable
-from crawler.extract.decode import CannotDecode, DecodedTooLarge, decode_content
+from archive.content_encoding import CannotDecode, DecodedTooLarge, decode_content
 from crawler.items import ArticleItem
 from crawler.retry_after import retry_after_seconds
 from crawler.spiders.news import NewsSpider

@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.conftest import crawl
+from tests.helpers import crawl
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 

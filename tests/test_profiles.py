@@ -163,7 +163,7 @@ def test_a_start_path_cannot_name_another_host(tmp_path: Path) -> None:
 
 
 def test_a_pattern_that_backtracks_without_bound_is_rejected(tmp_path: Path) -> None:
-    from tests.conftest import run_newsarchive
+    from tests.helpers import run_newsarchive
 
     text = GOOD.replace("deny_paths = ['", "deny_paths = ['(a|aa)+$', '")
     path = _write(tmp_path, text)

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from archive import db
+from archive.index import database as db
 from archive.cli import main
 from archive.errors import DatabaseNotMigrated, QueryError
-from archive.query import run_query
-from archive.search import search
-from tests.conftest import SiteCrawl, run_newsarchive
+from archive.readers.query import run_query
+from archive.readers.search import search
+from tests.helpers import SiteCrawl, run_newsarchive
 
 
 @pytest.fixture

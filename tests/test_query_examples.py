@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from archive import db
-from tests.conftest import SiteCrawl
+from archive.index import database as db
+from tests.helpers import SiteCrawl
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "database.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")

@@ -21,10 +21,10 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from archive import db
-from archive.db_writer import DatabaseWriter
+from archive.index import database as db
+from archive.index.writer import DatabaseWriter
 from archive.errors import DatabaseNotMigrated, WarcDirectoryNotFound
-from archive.ingest import (
+from archive.index.ingest import (
     RUN_SCHEMA,
     ArticleRecord,
     CaptureRecord,
@@ -32,8 +32,8 @@ from archive.ingest import (
     RunFinished,
     RunStarted,
 )
-from archive.models import Article, ArticleLink, Base, Capture, CrawlRun
-from archive.reindex import ReindexStats, parse_warc_fields, reindex
+from archive.index.models import Article, ArticleLink, Base, Capture, CrawlRun
+from archive.index.reindex import ReindexStats, parse_warc_fields, reindex
 from crawler.extract.article import Article as ExtractedArticle
 from crawler.extract.article import PaywallMarker, SimilarStory
 

@@ -21,18 +21,9 @@ from collections.abc import Iterator
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.conftest import NEWSARCHIVE, REPO, Replay, SiteCrawl, replay_server, run_newsarchive
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
-
-
-def reachable(site) -> dict:
-    return {path: truth for path, truth in sorted(site.truth.items()) if truth.reachable}
+from tests.helpers import (
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, Replay, SiteCrawl, reachable, replay_server, run_newsarchive,
+)
 
 
 def pick(site, paywalled: bool):

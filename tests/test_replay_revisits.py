@@ -3,7 +3,7 @@
 The second crawl archives an article served with an ETag as a `server-not-modified` revisit (the
 server answered 304), one served without an ETag as an `identical-payload-digest` revisit (same
 bytes again), and one the site changed in between as a new response. The replay index points both
-kinds of revisit at their original (`archive.replay_index`), so every capture opens in pywb at its
+kinds of revisit at their original (`archive.replay.index`), so every capture opens in pywb at its
 own timestamp with the text it had, checked in a real browser. `newsarchive show` reads the
 original for both revisits and says when the article was seen again.
 """
@@ -25,7 +25,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.conftest import NEWSARCHIVE, REQUISITES_ON, crawl, replay_server, run_newsarchive
+from tests.helpers import NEWSARCHIVE, REQUISITES_ON, crawl, replay_server, run_newsarchive
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 CORRECTION = "Correction appended overnight: "
@@ -152,7 +152,7 @@ def captures_of(warc_dir: Path, url: str) -> list[str]:
 def test_browser_opens_every_capture_of_unchanged_identical_and_changed_articles(recrawled, replay) -> None:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_replay import CHROMIUM, CHROMIUM_ARGS
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
     data_dir, _, articles, _, _ = recrawled
     expected = []  # (url, timestamp, title, text that must show, text that must not)
@@ -245,7 +245,7 @@ def test_dashboard_shows_the_archive_at_a_glance_without_javascript(recrawled, r
 
     from playwright.sync_api import sync_playwright
 
-    from tests.test_replay import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+    from tests.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
     data_dir, _, articles, site, _ = recrawled
     with sqlite3.connect(data_dir / "archive.sqlite3") as db:

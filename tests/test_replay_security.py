@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.conftest import REPO, REQUISITES_ON, crawl, replay_server
-from tests.test_replay import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, REQUISITES_ON, crawl, replay_server
 
 HOSTILE_URL = "javascript:alert(document.domain)//"
 HOSTILE_TITLE = '<script>alert("front page")</script>Hostile headline'
@@ -111,8 +110,9 @@ import sqlite3, sys
 from gevent import monkey
 monkey.patch_all()
 from pathlib import Path
-from archive.frontpage import FrontPage
-from archive.replay import ReplayLayout, start_servers
+from archive.layout import DataLayout
+from archive.replay.frontpage import FrontPage
+from archive.replay.server import ReplayLayout, start_servers
 
 data_dir = Path(sys.argv[1])
 
@@ -125,7 +125,7 @@ def slow_search(database_url, words, section, paywalled, limit):
     return []
 
 
-layout = ReplayLayout.for_data_dir(data_dir, data_dir / "warcs")
+layout = ReplayLayout.of(DataLayout.of(data_dir))
 servers = start_servers(
     layout, lambda archive_url, run: FrontPage(f"sqlite:///{data_dir}/archive.sqlite3", slow_search,
                                                archive_url=archive_url, run_blocking=run),

@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive_site.assets import HEADLINE_COLOUR
-from tests.conftest import REPO, SiteCrawl, run_newsarchive
-from tests.test_replay import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, reachable
+from tests.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, REPO, SiteCrawl, reachable, run_newsarchive
 
 REPLAYWEBPAGE = "replaywebpage@2.5.3"  # pinned: the embed's API (attributes, sw.js path) is this version's
 

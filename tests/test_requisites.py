@@ -20,7 +20,7 @@ from newsarchive_site.assets import (
     CDN_STYLESHEET, HEADER_BACKGROUND, IMPORTED_STYLESHEET, MAIN_STYLESHEET, ROBOTS_DENIED_IMAGE, SCRIPTS,
     WEB_FONT,
 )
-from tests.conftest import REQUISITES_ON, SiteCrawl, crawl
+from tests.helpers import REQUISITES_ON, SiteCrawl, crawl
 
 PAGE = """<html><head><base href="https://news.example/section/">
 <link rel="stylesheet" href="/css/main.css"><link rel="Shortcut Icon" href="favicon.ico">

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import canonical_url, is_tracking_param
+from archive.urls import canonical_url, is_tracking_param
 
 
 @pytest.mark.parametrize(("raw", "expected"), [

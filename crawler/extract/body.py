@@ -7,7 +7,6 @@ is skipped wherever it sits, even inside the body after malformed HTML moved it 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from lxml.html import HtmlElement
@@ -15,11 +14,13 @@ from lxml.html import HtmlElement
 from crawler.sites import SiteProfile
 
 from .article import PaywallMarker
+from .content import Block, article_blocks, main_box, read_blocks
 from .dom import css, xpath
 from .paywall import LOCKED, MESSAGE, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
+HINT_SHARE = 0.8  # a hinted body element must hold this share of the reader's prose
 _BLOCKS = frozenset({"div", "section", "aside", "form", "ul", "ol", "li", "figure", "table", "header", "footer"})
 
 
@@ -31,33 +32,58 @@ class Body:
     paywall: PaywallMarker
 
 
-def find_container(page: HtmlElement, profile: SiteProfile,
-                   avoid: Collection[HtmlElement] = ()) -> tuple[HtmlElement | None, bool]:
-    """The profile's body element holding paragraphs, else the element whose own paragraphs hold
-    the most words, outside chrome and outside the paywall's elements (`avoid`: a locked block
-    is often longer than the free part)."""
-    empty = None
+@dataclass(frozen=True, slots=True)
+class Container:
+    """Where the article's text is: the profile's body elements (every match of the first body
+    selector that matches, in page order), or the box the block reader found, with its blocks."""
+
+    roots: tuple[HtmlElement, ...]
+    from_profile: bool
+    blocks: tuple[Block, ...] = ()  # the reader's article blocks (when not from the profile)
+    page_prose: int = 0  # characters of prose on the whole page (when not from the profile)
+
+    @property
+    def root(self) -> HtmlElement | None:
+        return self.roots[0] if self.roots else None
+
+
+def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
+    """The profile's body elements holding paragraphs, else the block reader's main box.
+
+    The body selectors of a profile that reads any site (`urls.articles_by_markup`) are only a hint:
+    when the reader's box holds clearly more prose than the elements they match (a selector naming
+    one of several sibling blocks, or a teaser), the reader's box wins."""
+    empty: list[HtmlElement] = []
+    chosen: list[HtmlElement] = []
     for selector in profile.selectors.body:
-        for found in css(page, selector):
-            if xpath(found, ".//p"):
-                return found, True
-            empty = empty if empty is not None else found
-    if empty is not None:  # the body element is there but holds no text: a hard paywall
-        return empty, True
-    candidates = xpath(page, "//body//*[p][not(ancestor-or-self::nav or ancestor-or-self::footer "
-                             "or ancestor-or-self::aside or ancestor-or-self::form)]")
-    if not candidates:
-        return None, False
-    skip = {found for selector in profile.chrome.selectors for found in css(page, selector)}
-    skip.update(avoid)
-    best, best_words = None, 0
-    for candidate in candidates:
-        if skip and any(node in skip for node in (candidate, *candidate.iterancestors())):
-            continue
-        words = sum(len(element_text(p).split()) for p in candidate.findall("p"))
-        if words > best_words:
-            best, best_words = candidate, words
-    return best, False
+        found = css(page, selector)
+        # outermost matches only: a body selector may match nested elements too
+        found_set = set(found)
+        outer = [e for e in found if not any(a in found_set for a in e.iterancestors())]
+        chosen = [e for e in outer if xpath(e, "boolean(.//p)")]
+        if chosen:
+            break
+        empty = empty or outer
+    if chosen and not profile.articles_by_markup:
+        return Container(tuple(chosen), True)
+    if empty and not chosen:  # the body element is there but holds no text: a hard paywall
+        return Container(tuple(empty[:1]), True)
+    reading = read_blocks(page)
+    box = main_box(reading)
+    if box is None:
+        return Container(tuple(chosen), bool(chosen))
+    blocks = tuple(article_blocks(reading, box))
+    in_chosen = 0
+    if chosen:
+        chosen_set = set(chosen)
+        in_chosen = sum(b.size for b in blocks if b.prose and any(
+            node in chosen_set for node in (b.element, *b.element.iterancestors())))
+    page_prose = sum(block.size for block in reading.blocks if block.prose)
+    if chosen and in_chosen >= HINT_SHARE * sum(b.size for b in blocks if b.prose):
+        # the hint agrees: its elements are the body, read block by block like the reader's box
+        hinted = tuple(b for e in chosen if e in reading.spans for b in article_blocks(reading, e))
+        return Container(tuple(chosen), False, hinted, page_prose)
+    return Container((box,), False, blocks, page_prose)
 
 
 def _chrome(profile: SiteProfile, container: HtmlElement) -> set[HtmlElement]:
@@ -99,14 +125,62 @@ def _role(element: HtmlElement, roles: dict[HtmlElement, tuple[int, str]], conta
     return best[2] if best else None
 
 
+def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: set[HtmlElement],
+          similar: set[HtmlElement], roles: dict[HtmlElement, tuple[int, str]], paywalled: bool | None,
+          free: list[str], locked: list[str]) -> bool:
+    """Collect one body element's paragraphs into `free` / `locked`; True once a stop was reached.
+
+    A Similar-stories start ends the text only when no prose follows it in the body (an in-body
+    "Read more" teaser heading does not end the article)."""
+    excluded = _chrome(profile, root)
+    if container.from_profile:
+        texts: dict[HtmlElement, list[str]] = {e: [] for sel in profile.selectors.paragraphs for e in css(root, sel)}
+        prose_after: set[HtmlElement] = set()
+    else:
+        texts = {}
+        for block in container.blocks:
+            texts.setdefault(block.element, []).append(block.text)
+        prose_after = {block.element for block in container.blocks if block.prose}
+    pending: list[str] = []
+    stopped = stopped_by_similar = False
+    for element in root.iter():
+        if element in stops:
+            stopped = True
+        elif element in similar and not stopped:
+            stopped_by_similar = True
+        if element not in texts or _inside(element, excluded, root):
+            continue
+        role = _role(element, roles, root) if roles else None
+        if role == MESSAGE:
+            continue
+        found = texts[element] or [element_text(element)]
+        for text in found:
+            if not text:
+                continue
+            if stopped or (role == LOCKED and paywalled):
+                if paywalled:
+                    locked.append(text)
+            elif stopped_by_similar:
+                if element in prose_after:  # prose after the heading: the article goes on
+                    free.extend(pending)
+                    pending.clear()
+                    stopped_by_similar = False
+                    free.append(text)
+                else:
+                    pending.append(text)
+            else:
+                free.append(text)
+    return stopped
+
+
 def extract_body(
     page: HtmlElement,
     profile: SiteProfile,
-    root: HtmlElement | None,
+    container: Container,
     similar_starts: list[HtmlElement],
     evidence: Evidence,
 ) -> Body:
-    """Walk the body element `root`, collecting paragraphs until the paywall or Similar stories begin.
+    """Walk the body elements, collecting paragraphs until the paywall or Similar stories begin.
 
     Paywall messages are never text; when the page is paywalled, the free part also ends at the
     first locked or wall element, and the paragraphs from there on are counted as locked text.
@@ -114,33 +188,18 @@ def extract_body(
     verdict = decide(evidence, profile)
     free: list[str] = []
     locked: list[str] = []
-    if root is not None:
+    for root in container.roots:
         protected = {root, *root.iterancestors()}
         if verdict.paywalled:
             mark_hidden(evidence, page, root)
         roles = {e: r for e, r in evidence.roles.items() if e not in protected}
-        stops: set[HtmlElement] = {e for e in similar_starts if e not in protected}
-        if verdict.paywalled:
-            stops.update(roles)
-        excluded = _chrome(profile, root)
-        wanted = {found for selector in profile.selectors.paragraphs for found in css(root, selector)}
-        stopped = False
-        for element in root.iter():
-            if element in stops:
-                stopped = True
-            if element not in wanted or _inside(element, excluded, root):
-                continue
-            role = _role(element, roles, root) if roles else None
-            if role == MESSAGE:
-                continue
-            text = element_text(element)
-            if not text:
-                continue
-            if stopped or (role == LOCKED and verdict.paywalled):
-                if verdict.paywalled:
-                    locked.append(text)
-            else:
-                free.append(text)
+        similar = {e for e in similar_starts if e not in protected}
+        stops: set[HtmlElement] = set(roles) if verdict.paywalled else set()
+        if container.from_profile:
+            stops.update(similar)
+            similar = set()
+        if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked):
+            break
 
     kind = None
     if verdict.paywalled:

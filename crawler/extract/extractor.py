@@ -15,7 +15,7 @@ from lxml.html import HtmlElement
 from crawler.sites import SiteProfile
 
 from .article import Article
-from .body import extract_body, find_container
+from .body import Container, extract_body, find_container
 from .decode import decode_html, parse_html
 from .dom import xpath
 from .fields import (
@@ -31,7 +31,9 @@ from .text import word_count
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "2.0.0"
+EXTRACTOR_VERSION = "3.0.0"
+# one run of prose this long (characters) holding this share of the page's prose makes an article
+ARTICLE_SIZE, ARTICLE_SHARE = 500, 0.6
 
 
 def extract_article(
@@ -47,13 +49,18 @@ def extract_article(
     return extract_from_tree(page, url, profile)
 
 
-def _looks_like_article(page: HtmlElement, src: Sources, container: HtmlElement | None, from_profile: bool) -> bool:
+def _looks_like_article(page: HtmlElement, src: Sources, container: Container) -> bool:
     """Article pages by their markup: typed structured data, og:type=article, the profile's body
-    element, or one <article> holding several paragraphs (listings hold many <article> teasers)."""
-    if src.node or src.micro or src.meta.get("og:type") == "article" or from_profile:
+    element, one <article> holding several paragraphs (listings hold many <article> teasers), or,
+    for a profile reading any site, one run of prose long enough to be an article and holding most
+    of the page's prose (a listing's teasers are short and scattered)."""
+    if src.node or src.micro or src.meta.get("og:type") == "article" or container.from_profile:
+        return True
+    prose = sum(block.size for block in container.blocks if block.prose)
+    if src.profile.articles_by_markup and prose >= ARTICLE_SIZE and prose >= ARTICLE_SHARE * container.page_prose:
         return True
     articles = xpath(page, "//body//article")
-    return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container is not None
+    return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container.root is not None
 
 
 def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Article | None:
@@ -64,11 +71,11 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
     node: dict[str, Any] = article_node(nodes) or {}
     micro = microdata_article(microdata_nodes(page, url)) or {}
     evidence = collect(page, url, profile, node, nodes, micro or None)
-    container, from_profile = find_container(page, profile, evidence.roles)
+    container = find_container(page, profile)
     block, similar_starts = find_similar_block(page, url, profile)
     src = Sources(page=page, url=url, profile=profile, node=node, index=id_index(nodes) if node else {},
                   micro=micro, meta=meta, similar_starts=similar_starts)
-    if not _looks_like_article(page, src, container, from_profile):
+    if not _looks_like_article(page, src, container):
         return None
     headline, title_source = title(src)
     if not headline:

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
-from crawler.urls import canonical_url
+from archive.urls import canonical_url
 
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc

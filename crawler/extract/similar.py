@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
-from crawler.urls import canonical_url
+from archive.urls import canonical_url
 
 from .article import SimilarStory
 from .dom import css, first_text, xpath

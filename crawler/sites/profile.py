@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from crawler.urls import is_tracking_param
+from archive.urls import is_tracking_param
 
 from .patterns import SafePattern
 

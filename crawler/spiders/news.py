@@ -18,19 +18,26 @@ from scrapy.http import Response, TextResponse, XmlResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.capture import CAPTURED_AT_META, RECORD_ID_META
-from crawler.decoding import TRUNCATED_META, UndecodableResponse
+from archive.urls import canonical_url
+from crawler.config import ArchiveConfig
 from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
-from crawler.incremental import ARCHIVED_LINKS_META
-from crawler.items import ArticleItem
+from crawler.items import (
+    ARCHIVED_LINKS_META,
+    CAPTURED_AT_META,
+    RECORD_ID_META,
+    TRUNCATED_META,
+    ArticleItem,
+    UndecodableResponse,
+)
 from crawler.robots_meta import robots_directives
 from crawler.scope import SiteScope
 from crawler.sites import SiteProfile, load_profile
 from crawler.traps import TrapGuard, TrapLimits
-from crawler.urls import canonical_url
 
 logger = logging.getLogger(__name__)
+
+MAX_RECORDED_FAILURES = 5000  # per run: enough for any real site, bounded for a hostile one
 
 
 class NewsSpider(Spider):
@@ -62,6 +69,8 @@ class NewsSpider(Spider):
         self.allowed_hosts = self.scope.hosts
         self.traps = TrapGuard(TrapLimits(0, 0, 0))  # from_crawler sets the configured limits
         self.obey_noarchive = False
+        self.failed_urls: dict[str, str] = {}  # this run's failures, recorded with the run
+        self.previous_failures: dict[str, str] = {}  # the previous run's, read at start
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -77,6 +86,11 @@ class NewsSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        config = ArchiveConfig.from_settings(self.crawler.settings)
+        if config.db_enabled:  # read here: the capture extension has prepared the index by now
+            from archive.index.failures import previous_failures  # the index is loaded only when used
+
+            self.previous_failures = previous_failures(config.database_url, self.site_name)
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
@@ -91,9 +105,7 @@ class NewsSpider(Spider):
             kind = f"http_{failure.value.response.status}"
         else:
             kind = failure.type.__name__ if failure.type else "error"
-        self.crawler.stats.inc_value("archive/failed_pages")
-        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
-        logger.warning("Could not archive %s: %s", failure.request.url, kind)
+        self._count_failure(kind, failure.request.url)
 
     def parse(self, response: Response) -> Iterator[Request | ArticleItem]:
         self.crawler.stats.inc_value("archive/pages")
@@ -111,18 +123,26 @@ class NewsSpider(Spider):
             return
         if response.meta.get(TRUNCATED_META):
             # only the start of the page decoded: its links are followed, its text is not indexed as an article
-            self._count_failure("truncated_body", response.url)
+            self._count_failure("truncated_body", response.url, " (the compressed body ends early)")
         elif self.profile.may_be_article(response.url):
             item = self._article(response)
             if item is not None:
                 yield item
         yield from self._follow(response)
 
-    def _count_failure(self, kind: str, url: str) -> None:
-        """A failure found while reading a page (not while fetching it), counted like `failed`'s."""
-        self.crawler.stats.inc_value("archive/failed_pages")
-        self.crawler.stats.inc_value(f"archive/failed_pages/{kind}")
-        logger.warning("Could not archive %s: %s", url, kind)
+    def _count_failure(self, kind: str, url: str, detail: str = "") -> None:
+        """A page (or link) that could not be archived, by kind. One that failed the same way in
+        the site's previous run is reported, but counted apart (`repeated`), not as a new failure."""
+        if len(self.failed_urls) < MAX_RECORDED_FAILURES:
+            self.failed_urls[url] = kind
+        stats = self.crawler.stats
+        if self.previous_failures.get(url) == kind:
+            stats.inc_value("archive/failed_pages/repeated")
+            logger.info("Still failing as in the previous run: %s: %s%s", url, kind, detail)
+            return
+        stats.inc_value("archive/failed_pages")
+        stats.inc_value(f"archive/failed_pages/{kind}")
+        logger.warning("Could not archive %s: %s%s", url, kind, detail)
 
     def _article(self, response: TextResponse) -> ArticleItem | None:
         page = response.selector.root
@@ -200,7 +220,7 @@ class NewsSpider(Spider):
         try:
             return self._followable(page_url, href)
         except ValueError as exc:
-            self._count_failure("malformed_link", f"{href!r} on {page_url} ({exc})")
+            self._count_failure("malformed_link", href, f" (on {page_url}: {exc})")
             return None
 
     def _followable(self, page_url: str, href: str) -> str | None:

@@ -5,7 +5,7 @@ from `articles`, so the text is kept once. Triggers on `articles` keep it in ste
 update and delete, so the ingest (and anyone writing with plain sqlite3) needs to do nothing. Only
 SQLite has FTS5: on other databases the index and its triggers are skipped, the views are created.
 
-Neither the FTS tables nor the views are models: `archive.db.include_name` keeps them out of
+Neither the FTS tables nor the views are models: `archive.index.database.include_name` keeps them out of
 autogenerate's comparison.
 
 Revision ID: b2f0c1a9e7d4

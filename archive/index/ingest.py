@@ -1,0 +1,501 @@
+"""Turn archived WARC records into index rows: the one code path for the live crawl and reindex.
+
+The crawl (through `DatabaseWriter`) and `reindex` both describe what was written to the WARC files
+with the items below and hand them to `Ingestor.apply`, so a database rebuilt from the WARC files
+equals the one written during the crawl. Applying the same items again changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from archive.errors import InvalidRecord
+from archive.index.models import RUN_STATUSES, Article, ArticleLink, ArticleVersion, Capture, CrawlRun
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_SCHEMA_PREFIX = "newsarchive/article/"
+RUN_SCHEMA = "newsarchive/crawl-run/1"
+
+
+def utc_iso(value: str | datetime) -> str:
+    """Normalise a timestamp to UTC ISO-8601 with an explicit offset, e.g. "…T10:52:17+00:00".
+
+    WARC-Date ("2026-11-26T10:52:17.123456Z"), warcinfo fields and extracted dates all pass through
+    here, so stored timestamps compare and sort as text. A timestamp without a zone is taken as UTC.
+    """
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.strip())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _optional_iso(value: str | None) -> str | None:
+    return utc_iso(value) if value else None
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A crawl run, as its `warcinfo` records announce it."""
+
+    run_uuid: str
+    site: str
+    started_at: str
+    user_agent: str | None = None
+    warc_prefix: str | None = None
+    hostname: str | None = None
+
+    @classmethod
+    def from_warcinfo(cls, fields: Mapping[str, str]) -> RunStarted:
+        """Read the run from `warcinfo` fields, the same ones the crawler writes."""
+        try:
+            return cls(
+                run_uuid=fields["crawl-run-id"],
+                site=fields["site"],
+                started_at=fields["started-at"],
+                user_agent=fields.get("http-header-user-agent"),
+                warc_prefix=fields.get("warc-prefix"),
+                hostname=fields.get("hostname"),
+            )
+        except KeyError as missing:
+            raise InvalidRecord(
+                f"warcinfo record lacks the {missing} field: it was not written by newsarchive"
+            ) from None
+
+
+@dataclass(frozen=True)
+class CaptureRecord:
+    """A `response` or `revisit` record and where it sits: file name, gzip member offset and length."""
+
+    record_id: str
+    url: str
+    captured_at: str
+    status: int | None
+    content_type: str | None
+    payload_digest: str | None
+    warc_file: str
+    offset: int
+    length: int
+    run_uuid: str | None = None
+    record_type: str = "response"
+    refers_to: str | None = None  # a revisit's original response record
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    """An article `metadata` record; `concurrent_to` is the response record it was extracted from."""
+
+    record_id: str
+    concurrent_to: str | None
+    captured_at: str
+    payload: dict[str, Any]
+    warc_file: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The crawl-run `metadata` record written when a run ends."""
+
+    run_uuid: str
+    finished_at: str
+    status: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_record(cls, payload: Mapping[str, Any]) -> RunFinished:
+        """Read a "newsarchive/crawl-run/1" payload."""
+        try:
+            return cls(
+                run_uuid=payload["run_uuid"],
+                finished_at=payload["finished_at"],
+                status=payload["status"],
+                stats=dict(payload.get("stats") or {}),
+            )
+        except KeyError as missing:
+            raise InvalidRecord(f"crawl-run record lacks the {missing} key") from None
+
+
+IngestItem = RunStarted | CaptureRecord | ArticleRecord | RunFinished
+
+
+@dataclass
+class IngestCounts:
+    """What `Ingestor.apply` did, for progress reports and stats."""
+
+    runs: int = 0
+    captures: int = 0
+    articles: int = 0
+    runs_finished: int = 0
+    unchanged: int = 0  # items already in the index
+
+
+class Ingestor:
+    """Applies items to the index inside the caller's transaction (the caller commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.counts = IngestCounts()
+        self._run_ids: dict[str, int | None] = {}
+        self._fresh_captures: dict[str, _CaptureRow] = {}  # inserted by this ingestor, no article yet
+
+    def apply(self, items: Iterable[IngestItem]) -> None:
+        """Apply items in order; each item's rows are flushed before the next one is read."""
+        for item in items:
+            self.apply_one(item)
+
+    def apply_one(self, item: IngestItem) -> None:
+        if isinstance(item, CaptureRecord):
+            self._capture(item)
+        elif isinstance(item, ArticleRecord):
+            self._article(item)
+        elif isinstance(item, RunStarted):
+            self._run_started(item)
+        elif isinstance(item, RunFinished):
+            self._run_finished(item)
+        else:
+            raise TypeError(f"cannot ingest {type(item).__name__}")
+        self.session.flush()
+
+    def _insert_ignore(self, model: type[Any], key: str, values: dict[str, Any]) -> int | None:
+        """INSERT unless a row with the same unique `key` exists; the new row's id, or None.
+
+        ON CONFLICT DO NOTHING keeps this safe when several crawler processes share one database.
+        """
+        dialect = self.session.get_bind().dialect.name
+        if dialect not in ("sqlite", "postgresql"):  # pragma: no cover - not supported yet
+            exists = self.session.scalar(select(model.id).where(getattr(model, key) == values[key]))
+            if exists is not None:
+                return None
+            return self.session.execute(model.__table__.insert(), values).inserted_primary_key[0]
+        statement = _insert_ignoring(dialect, model.__table__, key)
+        return self.session.execute(statement, values).scalar_one_or_none()
+
+    def _run(self, run_uuid: str, *, lock: bool = False) -> CrawlRun | None:
+        query = select(CrawlRun).where(CrawlRun.run_uuid == run_uuid)
+        return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
+
+    def _run_started(self, item: RunStarted) -> None:
+        started_at = utc_iso(item.started_at)
+        run_id = self._insert_ignore(
+            CrawlRun,
+            "run_uuid",
+            {
+                "run_uuid": item.run_uuid,
+                "site": item.site,
+                "started_at": started_at,
+                "status": "running",
+                "stats": {},
+                "user_agent": item.user_agent,
+                "warc_prefix": item.warc_prefix,
+                "hostname": item.hostname,
+            },
+        )
+        if run_id is not None:
+            self._run_ids[item.run_uuid] = run_id
+            self.counts.runs += 1
+            return
+        # every WARC file of a run repeats its warcinfo: only fill what an earlier one lacked
+        run = self._run(item.run_uuid, lock=True)
+        assert run is not None
+        run.started_at = min(run.started_at, started_at)
+        run.user_agent = run.user_agent or item.user_agent
+        run.warc_prefix = run.warc_prefix or item.warc_prefix
+        run.hostname = run.hostname or item.hostname
+        self.counts.unchanged += 1
+
+    def _run_finished(self, item: RunFinished) -> None:
+        if item.status not in RUN_STATUSES:
+            raise InvalidRecord(
+                f"crawl run {item.run_uuid} ended with unknown status {item.status!r}; "
+                f"expected one of {', '.join(RUN_STATUSES)}"
+            )
+        run = self._run(item.run_uuid, lock=True)
+        if run is None:
+            logger.warning("Run %s finished but never started in the archive; ignored", item.run_uuid)
+            return
+        run.finished_at = utc_iso(item.finished_at)
+        run.status = item.status
+        run.stats = dict(item.stats)
+        self.counts.runs_finished += 1
+
+    def _run_id(self, run_uuid: str) -> int | None:
+        # every capture names its run: look each run up once per batch, not once per capture
+        if run_uuid not in self._run_ids:
+            self._run_ids[run_uuid] = self.session.scalar(
+                select(CrawlRun.id).where(CrawlRun.run_uuid == run_uuid)
+            )
+        return self._run_ids[run_uuid]
+
+    def _capture(self, item: CaptureRecord) -> None:
+        run_id = None
+        if item.run_uuid is not None:
+            run_id = self._run_id(item.run_uuid)
+            if run_id is None:
+                logger.warning(
+                    "Capture %s names unknown run %s; stored without a run",
+                    item.record_id,
+                    item.run_uuid,
+                )
+        capture_id = self._insert_ignore(
+            Capture,
+            "record_id",
+            {
+                "record_id": item.record_id,
+                "run_id": run_id,
+                "url": item.url,
+                "captured_at": utc_iso(item.captured_at),
+                "status": item.status,
+                # "" and None both mean "absent": store NULL so every writer agrees
+                "content_type": item.content_type or None,
+                "payload_digest": item.payload_digest or None,
+                "warc_file": item.warc_file,
+                "offset": item.offset,
+                "length": item.length,
+                "record_type": item.record_type,
+                "refers_to": item.refers_to,
+                "etag": item.etag,
+                "last_modified": item.last_modified,
+            },
+        )
+        if capture_id is None:
+            self.counts.unchanged += 1
+            return
+        self.counts.captures += 1
+        if item.refers_to:
+            self._revisited(item)
+        else:  # its article record usually follows within the batch: spare that lookup
+            self._fresh_captures[item.record_id] = _CaptureRow(capture_id, utc_iso(item.captured_at), None, None)
+
+    def _revisited(self, item: CaptureRecord) -> None:
+        """An unchanged re-capture: the article was seen again, its content stays as it was."""
+        original = self.session.execute(
+            _CAPTURE_BY_RECORD_ID, {"record_id": item.refers_to}
+        ).one_or_none()
+        if original is None or original.article_id is None:
+            return
+        seen_at = utc_iso(item.captured_at)
+        self.session.execute(
+            update(Capture.__table__)
+            .where(Capture.__table__.c.record_id == item.record_id)
+            .values(article_id=original.article_id)
+        )
+        self.session.execute(
+            update(Article.__table__)
+            .where(Article.__table__.c.id == original.article_id, Article.__table__.c.last_seen_at < seen_at)
+            .values(last_seen_at=seen_at)
+        )
+
+    def _article(self, item: ArticleRecord) -> None:
+        # Core statements, not ORM objects: this runs once per article on the writer thread,
+        # which shares the interpreter with the crawl, so every statement saved is crawl speed.
+        values = article_values(item)
+        capture = None
+        if item.concurrent_to:
+            capture = self._fresh_captures.pop(item.concurrent_to, None) or self.session.execute(
+                _CAPTURE_BY_RECORD_ID, {"record_id": item.concurrent_to}
+            ).one_or_none()
+        if capture is None:
+            logger.warning(
+                "Article record %s in %s describes response %s, which is not in the index",
+                item.record_id,
+                item.warc_file,
+                item.concurrent_to,
+            )
+        elif capture.meta_record_id == item.record_id:
+            self.counts.unchanged += 1
+            return
+        seen_at = capture.captured_at if capture is not None else utc_iso(item.captured_at)
+
+        new_id = self._insert_ignore(
+            Article,
+            "url",
+            {
+                **values,
+                "first_seen_at": seen_at,
+                "last_seen_at": seen_at,
+                "latest_capture_id": capture.id if capture is not None else None,
+            },
+        )
+        added = new_id is not None
+        article = (
+            _ArticleRow(new_id, seen_at, seen_at)
+            if added
+            else self.session.execute(_ARTICLE_BY_URL, {"url": values["url"]}).one()
+        )
+        # timestamps from utc_iso() sort as text; on a tie the record applied first stays
+        is_latest = added or seen_at > article.last_seen_at
+        if not added:
+            changes: dict[str, Any] = {
+                "first_seen_at": min(article.first_seen_at, seen_at),
+                "last_seen_at": max(article.last_seen_at, seen_at),
+            }
+            if is_latest:
+                changes |= values
+                changes["latest_capture_id"] = capture.id if capture is not None else None
+            self.session.execute(update(Article).where(Article.id == article.id).values(**changes))
+        if capture is not None:
+            self.session.execute(
+                _LINK_CAPTURE_TO_ARTICLE,
+                {
+                    "capture_id": capture.id,
+                    "article_id": article.id,
+                    "meta_record_id": item.record_id,
+                    "meta_warc_file": item.warc_file,
+                    "meta_offset": item.offset,
+                    "meta_length": item.length,
+                },
+            )
+        if is_latest:
+            self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
+        self._add_version(
+            article.id, capture.id if capture is not None else None, seen_at, values, first=added
+        )
+        self.counts.articles += 1
+
+    def _add_version(
+        self, article_id: int, capture_id: int | None, seen_at: str, values: dict[str, Any], *, first: bool
+    ) -> None:
+        """A history row when this capture differs from the version before it (or is the first)."""
+        previous = None if first else self.session.execute(
+            _VERSION_BEFORE, {"article_id": article_id, "seen_at": seen_at}
+        ).one_or_none()
+        snapshot = {name: values[name] for name in VERSIONED}
+        changed = [name for name in VERSIONED if previous is not None and getattr(previous, name) != snapshot[name]]
+        if previous is not None and not changed:
+            return
+        self.session.execute(
+            insert(ArticleVersion),
+            {
+                **snapshot,
+                "article_id": article_id,
+                "capture_id": capture_id,
+                "captured_at": seen_at,
+                "changed": changed,
+            },
+        )
+
+    def _replace_links(self, article_id: int, similar: list[dict[str, Any]], *, replace: bool) -> None:
+        if replace:
+            self.session.execute(
+                delete(ArticleLink).where(
+                    ArticleLink.article_id == article_id, ArticleLink.kind == "similar"
+                )
+            )
+        if similar:
+            self.session.execute(
+                insert(ArticleLink),
+                [
+                    {
+                        "article_id": article_id,
+                        "kind": "similar",
+                        "position": position,
+                        "url": story["url"],
+                        "title": story.get("title") or "",
+                        "section": story.get("section") or "",
+                        "date_text": story.get("date") or "",
+                    }
+                    for position, story in enumerate(similar)
+                ],
+            )
+
+
+class _CaptureRow(NamedTuple):
+    id: int
+    captured_at: str
+    meta_record_id: str | None
+    article_id: int | None
+
+
+class _ArticleRow(NamedTuple):
+    id: int
+    first_seen_at: str
+    last_seen_at: str
+
+
+# the fields whose change makes a new version of an article
+VERSIONED = ("title", "standfirst", "free_text", "paywalled", "published_at", "updated_at", "word_count")
+
+# Built once: a statement object reused with new parameters skips SQLAlchemy's construction and
+# cache-key work, which is most of the cost of one small statement on the writer thread.
+_CAPTURE_BY_RECORD_ID = select(
+    Capture.id, Capture.captured_at, Capture.meta_record_id, Capture.article_id
+).where(
+    Capture.record_id == bindparam("record_id")
+)
+_ARTICLE_BY_URL = (
+    select(Article.id, Article.first_seen_at, Article.last_seen_at)
+    .where(Article.url == bindparam("url"))
+    .with_for_update()
+)
+_VERSION_BEFORE = (
+    select(*(getattr(ArticleVersion, name) for name in VERSIONED))
+    .where(ArticleVersion.article_id == bindparam("article_id"), ArticleVersion.captured_at <= bindparam("seen_at"))
+    .order_by(ArticleVersion.captured_at.desc(), ArticleVersion.id.desc())
+    .limit(1)
+)
+_LINK_CAPTURE_TO_ARTICLE = (
+    update(Capture.__table__)
+    .where(Capture.__table__.c.id == bindparam("capture_id"))
+    .values(
+        article_id=bindparam("article_id"),
+        meta_record_id=bindparam("meta_record_id"),
+        meta_warc_file=bindparam("meta_warc_file"),
+        meta_offset=bindparam("meta_offset"),
+        meta_length=bindparam("meta_length"),
+    )
+)
+
+
+@lru_cache(maxsize=16)
+def _insert_ignoring(dialect: str, table: Table, key: str) -> Any:
+    module = sqlite if dialect == "sqlite" else postgresql
+    return module.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
+
+
+def article_values(item: ArticleRecord) -> dict[str, Any]:
+    """The `articles` columns an article metadata payload sets (all but the seen-at times)."""
+    payload = item.payload
+    schema = str(payload.get("schema", ""))
+    if not schema.startswith(ARTICLE_SCHEMA_PREFIX) or not payload.get("url"):
+        raise InvalidRecord(
+            f"metadata record {item.record_id} in {item.warc_file} is not an article record "
+            f"(schema {schema!r}, url {payload.get('url')!r})"
+        )
+    paywall = dict(payload.get("paywall") or {})
+    try:
+        return {
+            "url": payload["url"],
+            "site": payload["site"],
+            "title": payload.get("title") or "",
+            "section": payload.get("section") or "",
+            "published_at": _optional_iso(payload.get("published_at")),
+            "updated_at": _optional_iso(payload.get("updated_at")),
+            "authors": list(payload.get("authors") or []),
+            "standfirst": payload.get("standfirst") or "",
+            "free_text": payload.get("free_text") or "",
+            "paywalled": paywall.get("paywalled"),
+            "paywall_signals": paywall,
+            "paywall_kind": paywall.get("kind"),
+            "free_paragraphs": int(paywall.get("free_paragraphs") or 0),
+            "word_count": int(payload.get("word_count") or 0),
+            "lead_image_url": payload.get("lead_image_url") or "",
+            "lead_image_caption": payload.get("lead_image_caption") or "",
+            "language": payload.get("language") or "",
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidRecord(
+            f"article record {item.record_id} in {item.warc_file} is malformed: {error!r}"
+        ) from error

@@ -1,0 +1,253 @@
+"""The article's text blocks on a page no profile selector describes: one pass over the tree.
+
+The page is cut into text blocks as a reader sees them (a paragraph, a heading, a list item, the text
+a <div> holds between its child blocks), each with its words and the words of its links. Blocks that
+read like prose (enough words, few of them links, outside navigation, asides, comments, share bars…)
+score their words, and blocks of chrome (link lists, menus, short scraps) score minus theirs. Each
+element's score is the sum over the blocks under it, so the element with the highest score is the
+tightest box holding the article's prose: the one parent of a body split over sibling blocks, not
+one of them, and not the whole page with its menus. The article is that element's readable blocks.
+
+Everything is read in the same walk (no XPath or CSS scan per candidate), recursion is bounded by
+the tree depth lxml allows, and no regular expression sees more than one class attribute.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml.html import HtmlElement
+
+# Elements whose text is never article text, with everything inside them.
+_SKIP = frozenset({
+    "script", "style", "noscript", "template", "nav", "button", "select", "textarea",
+    "iframe", "svg", "math", "figure", "figcaption", "label", "dialog", "menu", "object", "embed",
+    "video", "audio", "canvas", "map", "head", "title", "meta", "link", "input", "option",
+})
+# Elements that hold chrome unless they hold most of the page's prose (ASP.NET wraps pages in a <form>).
+_CHROME_TAGS = frozenset({"form", "header", "footer", "aside"})
+_ARTICLE_TAGS = frozenset({"article", "main", "body", "html"})
+# Elements that start a new text block; inline elements (a, span, em, b, br…) add to their block's text.
+_BLOCK = frozenset({
+    "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
+    "h5", "h6", "blockquote", "pre", "table", "tr", "td", "th", "tbody", "thead", "center", "body", "html",
+    "address", "details", "summary", "hr", "fieldset", "hgroup", "form", "header", "footer", "aside",
+})
+_HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_PROSE = frozenset({"p", "div", "blockquote", "pre", "td", "dd", "section", "article", "li", "center", "main"})
+# class / id words of boxes that hold no article text (whole words of the attribute, split on - and _)
+_CHROME_WORDS = frozenset({
+    "comment", "comments", "share", "sharing", "social", "related", "newsletter", "promo", "promotion",
+    "advert", "advertisement", "ad", "ads", "adslot", "sponsor", "sponsored", "sidebar", "breadcrumb",
+    "breadcrumbs", "byline", "caption", "credit", "credits", "outbrain", "taboola", "disqus", "popular",
+    "trending", "recommended", "recommendations", "footer", "nav", "navbar", "navigation", "menu", "cookie",
+    "cookies", "modal", "popup", "subscribe", "signup", "tags", "tagline", "toolbar", "widget", "banner",
+    "masthead", "dateline", "timestamp", "author", "authors", "bio", "pagination", "pager", "print",
+    "hidden", "visually", "sr", "screenreader", "skip", "jump", "login", "paywall", "inline-related",
+    "rail", "most", "teaser", "teasers", "embed", "video", "gallery", "carousel", "slideshow", "tooltip",
+    "disclaimer", "copyright", "legal", "meta", "metadata", "keywords", "topics", "readmore", "more",
+    "signin", "subscription", "donate", "onward", "follow", "email", "feedback", "poll", "quiz",
+    "standfirst", "dek", "subtitle", "subheadline", "strapline", "date", "published", "posted", "similar",
+})
+# words of one short class/id value, camelCase split ("RightRail" -> right, rail): no nested repeats,
+# so matching is linear
+_WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+_HIDDEN_STYLE = ("display:none", "visibility:hidden")
+
+PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
+LINK_HEAVY = 0.4  # a block with this share of its words in links is a link list
+LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150
+LINKS_WEIGHT = 1.5  # link lists cost more than prose gains: the box stays tight around the text
+CHROME_WEIGHT = 0.3
+SCRAP_WEIGHT = 0.5
+COST_CAP = 150
+CHROME_SHARE = 0.5  # a chrome-named box holding more of the prose than this wraps the article
+
+
+@dataclass(slots=True)
+class Block:
+    """Text a reader sees as one unit, and the element that holds it."""
+
+    element: HtmlElement
+    tag: str
+    text: str
+    size: int  # characters, the measure that works for every script (Japanese has no spaces)
+    link_size: int
+    heading: bool
+    chrome: bool = False  # inside a box named as chrome (share bar, related links, comments…)
+
+    @property
+    def readable(self) -> bool:
+        """Prose as far as its own text tells: enough words, few of them links."""
+        return (not self.heading and self.tag in _PROSE and self.size >= PROSE_SIZE
+                and not self.link_heavy)
+
+    @property
+    def link_heavy(self) -> bool:
+        """Mostly link text: a menu or a list of stories (long items may link more of their words)."""
+        return self.link_size > (LINK_HEAVY_LONG if self.size >= LONG_SIZE else LINK_HEAVY) * self.size
+
+    @property
+    def words(self) -> int:
+        return self.text.count(" ") + 1
+
+    @property
+    def prose(self) -> bool:
+        return self.readable and not self.chrome
+
+
+@dataclass(slots=True)
+class Reading:
+    """The blocks of a page in reading order and the block range of every block-level element."""
+
+    blocks: list[Block] = field(default_factory=list)
+    spans: dict[HtmlElement, tuple[int, int]] = field(default_factory=dict)  # element -> blocks[start:end]
+    chrome_spans: list[tuple[int, int]] = field(default_factory=list)
+    scores: dict[HtmlElement, float] = field(default_factory=dict)
+
+
+def _is_chrome_box(element: HtmlElement, tag: str) -> bool:
+    if tag in _CHROME_TAGS:
+        return True
+    role = element.get("role")
+    if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"):
+        return True
+    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
+        return True
+    style = element.get("style")
+    if style and any(rule in style.replace(" ", "").lower() for rule in _HIDDEN_STYLE):
+        return True
+    if tag in _ARTICLE_TAGS:  # WordPress names its <article> "post author-jane category-promo …"
+        return False
+    for value in (element.get("class"), element.get("id")):
+        if value and len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value)):
+            return True
+    return False
+
+
+class _Walker:
+    """One depth-first walk: blocks in reading order, the block range of each element."""
+
+    def __init__(self, skip: frozenset[HtmlElement] | set[HtmlElement]) -> None:
+        self.reading = Reading()
+        self.skip = skip
+        self.parts: list[str] = []
+        self.link_parts: list[str] = []
+        self.owner: HtmlElement | None = None
+        self.owner_tag = ""
+        self.heading = False
+
+    def flush(self) -> None:
+        """Close the text gathered so far as one block."""
+        if not self.parts or self.owner is None:
+            self.parts, self.link_parts = [], []
+            return
+        text = " ".join("".join(self.parts).split())
+        links = " ".join(" ".join(self.link_parts).split()) if self.link_parts else ""
+        self.parts, self.link_parts = [], []
+        if text:
+            self.reading.blocks.append(Block(self.owner, self.owner_tag, text, len(text), len(links), self.heading))
+
+    def walk(self, element: HtmlElement, in_link: bool) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):  # comments, processing instructions
+            return
+        tag = tag.lower()
+        if tag in _SKIP or element in self.skip:
+            return
+        is_block = tag in _BLOCK
+        chrome_box = tag not in ("body", "html") and _is_chrome_box(element, tag)
+        saved = None
+        if is_block or chrome_box:
+            self.flush()
+            saved = (self.owner, self.owner_tag, self.heading)
+            if is_block:
+                self.owner, self.owner_tag = element, tag
+            self.heading = self.heading or tag in _HEADINGS or tag == "h1"
+        start = len(self.reading.blocks)
+        link = in_link or tag == "a"
+        if element.text:
+            self.parts.append(element.text)
+            if link:
+                self.link_parts.append(element.text)
+        for child in element:
+            self.walk(child, link)
+            if child.tail:
+                self.parts.append(child.tail)
+                if link:
+                    self.link_parts.append(child.tail)
+        if saved is not None:
+            self.flush()
+            self.owner, self.owner_tag, self.heading = saved
+            span = (start, len(self.reading.blocks))
+            if is_block:
+                self.reading.spans[element] = span
+            if chrome_box:
+                self.reading.chrome_spans.append(span)
+        elif tag == "br":
+            self.parts.append(" ")
+
+
+def _value(block: Block) -> float:
+    if block.prose:
+        return float(block.size)
+    if block.heading and not block.chrome and block.link_size == 0:
+        return 0.0
+    # A cost per block, capped: a menu is many short blocks, one big block of links is not a menu.
+    size = min(block.size, COST_CAP)
+    if block.link_heavy:
+        return -LINKS_WEIGHT * size
+    if block.chrome:  # left out of the text anyway: only a light cost, so a gallery cannot split the body
+        return -CHROME_WEIGHT * size
+    return -SCRAP_WEIGHT * size
+
+
+def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None) -> Reading:
+    """The page's text blocks and box scores (see the module docstring); `skip`: elements to leave out."""
+    walker = _Walker(skip or set())
+    body = page.find("body") if page.tag == "html" else page
+    walker.walk(body if body is not None else page, False)
+    walker.flush()
+    reading = walker.reading
+    blocks = reading.blocks
+    # A box named as chrome that holds most of the page's prose is the article's wrapper
+    # (class="content paywall", "page-ad-margins"), not chrome.
+    readable, paragraphs = [0], [0]
+    for block in blocks:
+        readable.append(readable[-1] + (block.size if block.readable else 0))
+        paragraphs.append(paragraphs[-1] + block.readable)
+    total = readable[-1]
+    for start, end in reading.chrome_spans:
+        share = (readable[end] - readable[start]) / total if total else 0.0
+        if share <= CHROME_SHARE or (share < 0.8 and paragraphs[end] - paragraphs[start] < 3):
+            for block in blocks[start:end]:
+                block.chrome = True
+    sums = [0.0]
+    for block in blocks:
+        sums.append(sums[-1] + _value(block))
+    reading.scores = {element: sums[end] - sums[start] for element, (start, end) in reading.spans.items()}
+    return reading
+
+
+def main_box(reading: Reading) -> HtmlElement | None:
+    """The element with the highest score: the tightest box around the article's prose."""
+    best, best_score = None, 0.0
+    for element, score in reading.scores.items():
+        if score > best_score:
+            best, best_score = element, score
+    return best
+
+
+def article_blocks(reading: Reading, box: HtmlElement) -> list[Block]:
+    """The readable blocks inside `box`: prose, headings and short lines between prose, in order;
+    scraps before the first and after the last paragraph of prose (datelines, "Read more") dropped."""
+    start, end = reading.spans[box]
+    inside = reading.blocks[start:end]
+    kept = [b for b in inside if not b.chrome and not b.link_heavy and b.tag != "h1"
+            and not (b.heading and b.element.find(".//time") is not None)]  # a live blog's time stamps
+    prose_at = [n for n, b in enumerate(kept) if b.prose]
+    if not prose_at:
+        return []
+    first, last = prose_at[0], prose_at[-1]
+    return kept[first:last + 1]
