@@ -4,8 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SITE ?= morningstar
 DATA_DIR ?= data
+# what the PostgreSQL pass runs again with PostgreSQL as the index: crawl, index, reindex, re-crawl (within
+# CI's time budget; tests/test_cron.py passes that way too: make test-postgresql POSTGRESQL_TESTS=tests/test_cron.py)
+POSTGRESQL_TESTS ?= tests/test_crawl_e2e.py tests/test_incremental.py
 
-.PHONY: setup crawl demo test browser benchmark clean
+.PHONY: setup crawl demo test test-postgresql browser services benchmark clean
 
 $(BIN)/newsarchive: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +31,17 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	@command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
 
-test: $(BIN)/newsarchive browser
+# PostgreSQL and Redis on 127.0.0.1 for the tests that use them (started, or installed, if missing)
+services:
+	bash .ci/services
+
+# the whole suite on SQLite, then the crawl, index and re-crawl tests again with PostgreSQL as the index
+test: $(BIN)/newsarchive browser services
 	$(BIN)/python -m pytest -q
+	$(MAKE) test-postgresql
+
+test-postgresql: $(BIN)/newsarchive services
+	NEWSARCHIVE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q $(POSTGRESQL_TESTS)
 
 benchmark: $(BIN)/newsarchive
 	$(BIN)/python benchmarks/crawl.py --articles 3000 --pairs 3

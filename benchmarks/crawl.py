@@ -11,8 +11,10 @@ alternates from pair to pair) so that load from anything else on the machine fal
 For each run: pages fetched (Scrapy's `response_received_count`), wall time of the whole command as a
 user waits for it (start-up and the final flush included), pages/s over that time, Scrapy's own
 `elapsed_time_seconds` (spider opened to closed; for information), and the peak RSS of the command's
-whole process tree. The ratio columns divide the archival crawl's figure by the plain
-spider's in the same pair; the medians summarise the pairs.
+whole process tree, and the CPU time per page (user + system, the process and its children): on a
+machine shared with other work, CPU per page moves far less than wall time does. The ratio columns
+divide the archival crawl's figure by the plain spider's in the same round; the medians summarise
+the rounds. --compare runs a second installation (say, the code before a change) in every round.
 """
 
 from __future__ import annotations
@@ -49,18 +51,23 @@ class Run:
     seconds: float
     crawl_seconds: float  # Scrapy's elapsed_time_seconds: spider opened to closed, without start-up
     peak_rss_mb: float
+    cpu_seconds: float
 
     @property
     def pages_per_second(self) -> float:
         return self.pages / self.seconds
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        return 1000 * self.cpu_seconds / self.pages
 
 
 def settings_args(*extra: str) -> list[str]:
     return [arg for pair in (*POLITENESS_OFF, *extra) for arg in ("-s", pair)]
 
 
-def archival_command(base_url: str, data_dir: Path, *extra: str) -> list[str]:
-    return [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url,
+def archival_command(base_url: str, data_dir: Path, *extra: str, newsarchive: str = NEWSARCHIVE) -> list[str]:
+    return [newsarchive, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url,
             *settings_args("ARCHIVE_PROGRESS=False", *extra)]
 
 
@@ -68,39 +75,48 @@ def plain_command(base_url: str) -> list[str]:
     return [sys.executable, str(HERE / "plain_spider.py"), base_url, *settings_args()]
 
 
-def run_one(mode: str, base_url: str, workdir: Path) -> Run:
-    command = archival_command(base_url, workdir / "data") if mode == "archival" else plain_command(base_url)
+def run_one(mode: str, command: list[str], workdir: Path) -> Run:
     measured = run_measured(command, cwd=workdir)
     found, elapsed = PAGES.search(measured.stderr), ELAPSED.search(measured.stderr)
     if measured.returncode != 0 or found is None or elapsed is None:
         raise SystemExit(f"the {mode} crawl failed (exit {measured.returncode}):\n{measured.stderr[-3000:]}")
-    return Run(mode, int(found.group(1)), measured.seconds, float(elapsed.group(1)), measured.peak_rss_mb)
+    return Run(mode, int(found.group(1)), measured.seconds, float(elapsed.group(1)), measured.peak_rss_mb,
+               measured.cpu_seconds)
 
 
-def print_table(pairs: list[tuple[Run, Run]]) -> None:
-    print(f"{'pair':<6}{'mode':<10}{'pages':>8}{'seconds':>9}{'pages/s':>9}{'crawl s':>9}{'peak MB':>9}"
-          f"{'speed':>8}{'memory':>8}")
-    for number, (archival, plain) in enumerate(pairs, 1):
-        for run in (archival, plain):
-            ratios = (f"{archival.pages_per_second / plain.pages_per_second:>7.2f}x"
-                      f"{archival.peak_rss_mb / plain.peak_rss_mb:>7.2f}x") if run is archival else ""
-            print(f"{number:<6}{run.mode:<10}{run.pages:>8}{run.seconds:>9.1f}{run.pages_per_second:>9.1f}"
-                  f"{run.crawl_seconds:>9.1f}{run.peak_rss_mb:>9.1f}{ratios}")
-    speed = statistics.median(a.pages_per_second / p.pages_per_second for a, p in pairs)
-    memory = statistics.median(a.peak_rss_mb / p.peak_rss_mb for a, p in pairs)
-    archival_rate = statistics.median(a.pages_per_second for a, _ in pairs)
-    plain_rate = statistics.median(p.pages_per_second for _, p in pairs)
-    archival_rss = statistics.median(a.peak_rss_mb for a, _ in pairs)
-    plain_rss = statistics.median(p.peak_rss_mb for _, p in pairs)
-    print(f"median: archival {archival_rate:.1f} pages/s, {archival_rss:.0f} MB; plain {plain_rate:.1f} pages/s, "
-          f"{plain_rss:.0f} MB; ratio {speed:.2f}x speed, {memory:.2f}x memory")
+def print_table(rounds: list[dict[str, Run]]) -> None:
+    print(f"{'round':<6}{'mode':<10}{'pages':>7}{'seconds':>9}{'pages/s':>9}{'crawl s':>9}{'CPU ms/page':>12}"
+          f"{'peak MB':>9}{'speed':>8}{'memory':>8}{'CPU':>7}")
+    for number, runs in enumerate(rounds, 1):
+        plain = runs["plain"]
+        for run in runs.values():
+            ratios = "" if run is plain else (
+                f"{run.pages_per_second / plain.pages_per_second:>7.2f}x"
+                f"{run.peak_rss_mb / plain.peak_rss_mb:>7.2f}x"
+                f"{run.cpu_ms_per_page / plain.cpu_ms_per_page:>6.2f}x")
+            print(f"{number:<6}{run.mode:<10}{run.pages:>7}{run.seconds:>9.1f}{run.pages_per_second:>9.1f}"
+                  f"{run.crawl_seconds:>9.1f}{run.cpu_ms_per_page:>12.1f}{run.peak_rss_mb:>9.1f}{ratios}")
+    print("median over the rounds (ratios are taken within a round, then the median):")
+    for mode in rounds[0]:
+        runs = [r[mode] for r in rounds]
+        line = (f"  {mode:<9}{statistics.median(r.pages_per_second for r in runs):>7.1f} pages/s"
+                f"{statistics.median(r.cpu_ms_per_page for r in runs):>7.1f} CPU ms/page"
+                f"{statistics.median(r.peak_rss_mb for r in runs):>6.0f} MB")
+        if mode != "plain":
+            speed = statistics.median(r[mode].pages_per_second / r["plain"].pages_per_second for r in rounds)
+            memory = statistics.median(r[mode].peak_rss_mb / r["plain"].peak_rss_mb for r in rounds)
+            cpu = statistics.median(r[mode].cpu_ms_per_page / r["plain"].cpu_ms_per_page for r in rounds)
+            line += f"   vs plain: {speed:.2f}x speed, {memory:.2f}x memory, {cpu:.2f}x CPU per page"
+        print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=3000)
-    parser.add_argument("--pairs", type=int, default=3, help="interleaved archival/plain pairs")
-    parser.add_argument("--only", choices=("archival", "plain"), help="run one crawler only (profiling)")
+    parser.add_argument("--pairs", type=int, default=3, help="interleaved rounds of archival and plain crawls")
+    parser.add_argument("--compare", metavar="NEWSARCHIVE",
+                        help="also crawl with this other installation's newsarchive command in each round "
+                             "(e.g. the previous release's), shown as 'other'")
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop nginx and remove its files on kill
 
@@ -109,23 +125,22 @@ def main() -> None:
         served = f"{rate:,.0f} requests/s (wrk, 32 connections)" if rate else "not load-tested (no wrk)"
         print(f"site: {options.articles} articles, {site.rendered.pages} pages by nginx at {site.base_url}, {served}",
               flush=True)
-        pairs: list[tuple[Run, Run]] = []
+        modes = ["archival", "plain"] + (["other"] if options.compare else [])
+        rounds: list[dict[str, Run]] = []
         with tempfile.TemporaryDirectory(prefix="newsarchive-bench-") as workdir:
             for number in range(options.pairs):
-                order = ("archival", "plain") if number % 2 == 0 else ("plain", "archival")
-                if options.only:
-                    order = (options.only,)
+                order = modes[number % len(modes):] + modes[:number % len(modes)]  # rotate who goes first
                 runs = {}
                 for mode in order:
                     run_dir = Path(workdir) / f"{number}-{mode}"
                     run_dir.mkdir()
-                    runs[mode] = run_one(mode, site.base_url, run_dir)
+                    command = (plain_command(site.base_url) if mode == "plain" else archival_command(
+                        site.base_url, run_dir / "data", newsarchive=options.compare if mode == "other" else NEWSARCHIVE))
+                    runs[mode] = run_one(mode, command, run_dir)
                     print(f"  {mode}: {runs[mode].pages} pages in {runs[mode].seconds:.1f}s, "
-                          f"{runs[mode].peak_rss_mb:.0f} MB", flush=True)
-                if not options.only:
-                    pairs.append((runs["archival"], runs["plain"]))
-    if pairs:
-        print_table(pairs)
+                          f"{runs[mode].cpu_seconds:.1f} CPU s, {runs[mode].peak_rss_mb:.0f} MB", flush=True)
+                rounds.append({mode: runs[mode] for mode in modes})
+    print_table(rounds)
 
 
 if __name__ == "__main__":

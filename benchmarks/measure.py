@@ -1,4 +1,5 @@
-"""Run a command and measure what a user would: wall time and the peak memory of its whole process tree.
+"""Run a command and measure what a user would: wall time and the peak memory of its whole process tree,
+plus the CPU time it used, which other load on a shared machine disturbs far less than wall time.
 
 Peak RSS is sampled from /proc every 20 ms over the process and all its descendants, summed (a writer
 process counts too), and cross-checked against the kernel's own peak for the top process
@@ -22,6 +23,7 @@ class Measured:
     returncode: int
     seconds: float
     peak_rss_mb: float  # the process tree's summed RSS at its largest
+    cpu_seconds: float  # user + system time of the process and the children it waited for
     stdout: str
     stderr: str
 
@@ -81,7 +83,8 @@ def run_measured(command: list[str], cwd: Path | None = None, env: dict[str, str
         peak = max(peak, usage.ru_maxrss)
         out.seek(0)
         err.seek(0)
-        result = Measured(process.returncode, seconds, peak / 1024, out.read(), err.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        result = Measured(process.returncode, seconds, peak / 1024, cpu, out.read(), err.read())
     os.unlink(f"{out_path}.out")
     os.unlink(f"{out_path}.err")
     return result

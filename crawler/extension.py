@@ -34,7 +34,7 @@ from archive.errors import ArchiveError
 from archive.index.previous import PreviousCrawls, load_previous_crawls
 from archive.index.ingest import RunStarted
 from archive.session.lock import CrawlLock
-from archive.session.recovery import recover_open_files
+from archive.session.recovery import recover_open_files, recover_unfinished_runs
 from archive.warc.records import (
     IDENTICAL_PAYLOAD_DIGEST,
     SERVER_NOT_MODIFIED,
@@ -82,6 +82,8 @@ class WarcCaptureExtension(SessionProvider):
             if database_url:
                 prepare_database(database_url)  # raises if the schema is behind: nothing is fetched
             recover_open_files(config.warc_dir, database_url)
+            if database_url:
+                recover_unfinished_runs(config.warc_dir, database_url, site)
             _discard_stale_job(crawler, config, site)
             previous = (
                 load_previous_crawls(database_url)
@@ -164,6 +166,10 @@ class WarcCaptureExtension(SessionProvider):
         previous = self.previous.by_url.get(response.url)
         if previous is None or not previous.payload_digest:
             return None
+        if not previous.is_article and self._may_be_article(response.url):
+            # an article page captured without its article record (the crawl was killed between
+            # the two): not a revisit base, so the page is archived in full and extracted again
+            return None
         if response.status == 304:
             profile = SERVER_NOT_MODIFIED
         elif response.status == 200 and payload_digest(response.body, previous.payload_digest) == previous.payload_digest:
@@ -177,6 +183,10 @@ class WarcCaptureExtension(SessionProvider):
             refers_to_date=previous.warc_date,
             payload_digest=previous.payload_digest,
         )
+
+    def _may_be_article(self, url: str) -> bool:
+        profile = getattr(self.crawler.spider, "profile", None)
+        return profile is not None and profile.is_article_url(url)
 
     def item_scraped(self, item: Any, response: Response, spider: Spider) -> None:
         if self.archiver is None or not isinstance(item, ArticleItem):

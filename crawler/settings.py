@@ -104,6 +104,10 @@ REDIRECT_MAX_TIMES = 5
 
 # Breadth-first: listings before deep article chains keeps memory flat on big sites.
 DEPTH_PRIORITY = 1
+# Scrapy starts this many asyncio tasks for every response to process its output (requests and
+# items) in parallel; ours is synchronous (no item pipeline waits on I/O), so the default 100 tasks
+# per page were a sixth of the crawl's CPU time (py-spy; see the README's benchmarks).
+CONCURRENT_ITEMS = 1
 SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
 SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, pool
+from sqlalchemy import Connection, Engine, create_engine, event, pool
 
 from archive.index.database import include_name
 from archive.errors import ArchiveError
@@ -53,9 +53,24 @@ def run_migrations_offline() -> None:
 
 
 def run_on(connection: Connection) -> None:
-    configure(connection=connection)
+    # SQLite runs DDL in transactions too: the whole upgrade, version stamp included, commits at
+    # once, so a `db upgrade` killed (or out of disk) half-way leaves the previous revision intact.
+    configure(connection=connection, transactional_ddl=True, transaction_per_migration=False)
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _sqlite_transactions_for_ddl(engine: Engine) -> None:
+    """pysqlite begins transactions only before DML, so DDL would autocommit statement by statement;
+    SQLAlchemy's documented recipe: let SQLAlchemy emit BEGIN itself."""
+
+    @event.listens_for(engine, "connect")
+    def _no_implicit_transactions(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def run_migrations_online() -> None:
@@ -65,6 +80,8 @@ def run_migrations_online() -> None:
         run_on(connection)
         return
     engine = create_engine(database_url(), poolclass=pool.NullPool)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions_for_ddl(engine)
     try:
         with engine.connect() as fresh:
             run_on(fresh)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.helpers import REQUISITES_ON, SiteCrawl, crawl
+from tests.helpers import (
+    CREATED_DATABASES, REQUISITES_ON, TEST_DATABASE, SiteCrawl, crawl, new_postgresql_database, postgresql_admin,
+)
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,30 @@ def profile():
     from crawler.sites import load_profile
 
     return load_profile("morningstar")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """In the PostgreSQL pass, tests about the SQLite file itself are skipped, each with its reason."""
+    if TEST_DATABASE != "postgresql":
+        return
+    for item in items:
+        if item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself (NEWSARCHIVE_TEST_DATABASE=postgresql)"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    if CREATED_DATABASES:
+        with postgresql_admin() as connection:
+            for name in CREATED_DATABASES:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgresql_database():
+    """Factory of empty PostgreSQL databases (their URLs), all dropped when the session ends.
+
+    A server that cannot be reached fails the tests that need it: nothing is skipped silently.
+    """
+    return new_postgresql_database

@@ -8,11 +8,14 @@ process), against the site served from this process on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,7 +71,8 @@ def run_newsarchive(*args: str, cwd: Path | None = None, timeout: float = 300) -
 
 
 def crawl(data_dir: Path, base_url: str, *extra_settings: str, site: str = "morningstar") -> CrawlResult:
-    settings = [arg for name_value in (*LOCAL_SETTINGS, *extra_settings) for arg in ("-s", name_value)]
+    pairs = (*LOCAL_SETTINGS, *database_settings(data_dir), *extra_settings)
+    settings = [arg for name_value in pairs for arg in ("-s", name_value)]
     done = run_newsarchive("crawl", site, "--data-dir", str(data_dir), "--base-url", base_url, *settings)
     return CrawlResult(data_dir, done.returncode, done.stdout, done.stderr)
 
@@ -121,6 +125,10 @@ def reachable(site: Any) -> dict:
 
 
 def rows(database: Path, sql: str) -> list[sqlite3.Row]:
+    """Rows of `sql` on the index behind `DATA_DIR/archive.sqlite3`: read with the standard library's
+    sqlite3, or, in the PostgreSQL pass, through SQLAlchemy from the data directory's database."""
+    if TEST_DATABASE == "postgresql":
+        return index_rows(database, sql)  # type: ignore[return-value]
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
     try:
@@ -163,3 +171,93 @@ def fetch(number: int, date: str, title: str, similar: list[str]) -> list[Any]:
         CaptureRecord(response, URL, date, 200, "text/html", "sha1:A", "a.warc.gz", number * 100, 90, RUN),
         ArticleRecord(f"<urn:uuid:meta-{number}>", response, date, payload(title, similar), "a.warc.gz", number * 100 + 90, 10),
     ]
+
+
+# --- PostgreSQL: throw-away databases, and the pass that runs crawls into PostgreSQL -------------
+
+# The PostgreSQL server the tests create throw-away databases on (trust auth on loopback).
+POSTGRESQL_ADMIN_URL = os.environ.get("NEWSARCHIVE_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# `postgresql` runs the suite's crawls into PostgreSQL instead of SQLite (`make test-postgresql`).
+TEST_DATABASE = os.environ.get("NEWSARCHIVE_TEST_DATABASE", "sqlite")
+CREATED_DATABASES: list[str] = []
+_database_of_data_dir: dict[Path, str] = {}
+
+
+def postgresql_admin():
+    """An autocommit connection to the PostgreSQL server's admin database."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    admin = make_url(POSTGRESQL_ADMIN_URL)
+    return psycopg.connect(
+        host=admin.host, port=admin.port or 5432, user=admin.username, password=admin.password,
+        dbname=admin.database, autocommit=True,
+    )
+
+
+def new_postgresql_database() -> str:
+    """The URL of a new, empty PostgreSQL database; conftest drops it when the session ends."""
+    from sqlalchemy import make_url
+
+    name = f"newsarchive_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with postgresql_admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    CREATED_DATABASES.append(name)
+    return make_url(POSTGRESQL_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def database_settings(data_dir: Path) -> tuple[str, ...]:
+    """`NAME=VALUE` settings that point a command at the data directory's index: none for SQLite (the
+    file in the data directory); in the PostgreSQL pass, a database of its own, the same every call."""
+    if TEST_DATABASE != "postgresql":
+        return ()
+    key = Path(data_dir).resolve()
+    if key not in _database_of_data_dir:
+        _database_of_data_dir[key] = new_postgresql_database()
+    return (f"ARCHIVE_DATABASE_URL={_database_of_data_dir[key]}",)
+
+
+def setting_args(pairs: tuple[str, ...]) -> list[str]:
+    return [arg for pair in pairs for arg in ("-s", pair)]
+
+
+def database_url_of(database: Path) -> str:
+    """The index URL behind `DATA_DIR/archive.sqlite3` as the tests name it, in either pass."""
+    settings = database_settings(Path(database).parent)
+    return settings[0].partition("=")[2] if settings else db.sqlite_url(database)
+
+
+class IndexRow(dict):
+    """A row both as {column: value} and as a tuple (row[0]), as sqlite3.Row is."""
+
+    def __init__(self, columns: list[str], values: list) -> None:
+        super().__init__(zip(columns, values))
+        self._values = tuple(values)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._values[key] if isinstance(key, int) else super().__getitem__(key)
+
+    def __iter__(self) -> Iterator:
+        return iter(self._values)
+
+    def keys(self):  # dict(row) must map columns to values, not iterate the values
+        return super().keys()
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def index_rows(database: Path, sql: str) -> list[IndexRow]:
+    """Rows of `sql` on the index behind `DATA_DIR/archive.sqlite3` through SQLAlchemy, with values as
+    sqlite3 gives them (JSON columns as JSON text)."""
+    from sqlalchemy import text
+
+    engine = db.make_engine(database_url_of(database))
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(text(sql))
+            columns = list(result.keys())
+            return [
+                IndexRow(columns, [json.dumps(v) if isinstance(v, (dict, list)) else v for v in row]) for row in result
+            ]
+    finally:
+        engine.dispose()

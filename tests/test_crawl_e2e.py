@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, SiteCrawl, crawl, rows, run_newsarchive, warc_records
+from tests.helpers import REPO, SiteCrawl, crawl, database_settings, rows, run_newsarchive, setting_args, warc_records
 
 
 def reachable_truth(site) -> dict:
@@ -139,7 +139,7 @@ def test_redirects_and_failures_are_recorded(site, crawled: SiteCrawl) -> None:
 
 
 def test_captures_point_at_their_record_in_one_seek(crawled: SiteCrawl) -> None:
-    captures = rows(crawled.result.database, "SELECT record_id, url, warc_file, offset, length FROM captures")
+    captures = rows(crawled.result.database, 'SELECT record_id, url, warc_file, "offset", length FROM captures')
     assert captures
     for capture in captures:
         with (crawled.result.warc_dir / capture["warc_file"]).open("rb") as stream:
@@ -152,7 +152,7 @@ def test_captures_point_at_their_record_in_one_seek(crawled: SiteCrawl) -> None:
 def test_reindex_rebuilds_the_same_database_from_the_warc_files(crawled: SiteCrawl, tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(crawled.result.warc_dir, rebuilt / "warcs")
-    done = run_newsarchive("reindex", "--data-dir", str(rebuilt))
+    done = run_newsarchive("reindex", "--data-dir", str(rebuilt), *setting_args(database_settings(rebuilt)))
     assert done.returncode == 0, done.stderr[-3000:]
     for table in ("articles", "captures", "article_links", "article_versions"):
         original = rows(crawled.result.database, f"SELECT * FROM {table} ORDER BY id")
@@ -166,6 +166,7 @@ def test_reindex_rebuilds_the_same_database_from_the_warc_files(crawled: SiteCra
 def test_scrapy_crawl_works_the_scrapy_native_way(server, tmp_path: Path) -> None:
     scrapy = str(Path(sys.executable).parent / "scrapy")
     settings = {
+        **dict(pair.split("=", 1) for pair in database_settings(tmp_path)),
         "ARCHIVE_DATA_DIR": str(tmp_path),
         "ARCHIVE_BASE_URL": server.base_url,
         "AUTOTHROTTLE_ENABLED": "False",
@@ -192,6 +193,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "ARCHIVE_WARC_DIGEST" in done.stderr
 
 
+@pytest.mark.sqlite_only
 def test_a_database_behind_the_schema_is_refused_with_exit_code_3(tmp_path: Path) -> None:
     assert run_newsarchive("db", "upgrade", "--data-dir", str(tmp_path), "--revision", "base").returncode == 0
     sqlite3.connect(tmp_path / "archive.sqlite3").execute("CREATE TABLE unrelated (x)").connection.commit()

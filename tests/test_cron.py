@@ -6,7 +6,6 @@ import os
 import pty
 import select
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,14 +14,14 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import serve
-from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, database_settings, rows, setting_args
 
 # Slow enough that a crawl is still running when the test acts on it.
 SLOW = ("DOWNLOAD_DELAY=0.3", "CONCURRENT_REQUESTS_PER_DOMAIN=1")
 
 
 def start_crawl(data_dir: Path, base_url: str, *settings: str, flags: tuple[str, ...] = ()) -> subprocess.Popen:
-    args = [arg for pair in (*LOCAL_SETTINGS, *settings) for arg in ("-s", pair)]
+    args = setting_args((*LOCAL_SETTINGS, *database_settings(data_dir), *settings))
     return subprocess.Popen(
         [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *flags, *args],
         cwd=REPO,
@@ -45,11 +44,7 @@ def open_warcs(data_dir: Path) -> list[Path]:
 
 
 def query(database: Path, sql: str) -> list[tuple]:
-    connection = sqlite3.connect(database)
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
+    return [tuple(row) for row in rows(database, sql)]
 
 
 def test_an_overlapping_crawl_exits_at_once_with_code_3(server, tmp_path: Path) -> None:
@@ -126,7 +121,8 @@ def test_too_many_failed_pages_exit_with_code_4(server, tmp_path: Path) -> None:
     assert result.returncode == 4, result.stderr[-2000:]
     assert "http_404" in result.stderr and "http_500" in result.stderr
     runs = subprocess.run(
-        [NEWSARCHIVE, "runs", "--data-dir", str(tmp_path)], capture_output=True, text=True, cwd=REPO
+        [NEWSARCHIVE, "runs", "--data-dir", str(tmp_path), *setting_args(database_settings(tmp_path))],
+        capture_output=True, text=True, cwd=REPO,
     )
     assert runs.returncode == 0
     header, row = runs.stdout.splitlines()[:2]
@@ -177,7 +173,7 @@ def run_in_terminal(args: list[str]) -> tuple[int, str]:
 
 
 def test_progress_shows_in_a_terminal_and_not_under_cron(server, tmp_path: Path) -> None:
-    settings = [arg for pair in (*LOCAL_SETTINGS, "DOWNLOAD_DELAY=0.05") for arg in ("-s", pair)]
+    settings = setting_args((*LOCAL_SETTINGS, *database_settings(tmp_path / "tty"), "DOWNLOAD_DELAY=0.05"))
     command = [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(tmp_path / "tty"), "--base-url", server.base_url]
     code, shown = run_in_terminal([*command, *settings])
     assert code == 0, shown[-2000:]

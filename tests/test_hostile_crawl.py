@@ -20,10 +20,8 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
-from tests.hostile.server import GOOD_ARTICLES, PROFILE, serve_hostile
+from tests.hostile.server import GOOD_ARTICLES, LIMITS, PROFILE, serve_hostile
 
-LIMITS = ("ARCHIVE_MAX_LISTING_PAGES=10", "ARCHIVE_MAX_URLS_PER_PATTERN=15", "DEPTH_LIMIT=30",
-          "ARCHIVE_MAX_FAILED_RATIO=0.5")
 
 
 def rows(database: Path, sql: str, *params: object) -> list[sqlite3.Row]:

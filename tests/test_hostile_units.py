@@ -105,3 +105,16 @@ def test_printable_shows_control_characters() -> None:
     assert printable("a\x1b]0;pwned\x07b\u202e\x9bc") == "a\\x1b]0;pwned\\x07b\\u202e\\x9bc"
     assert printable("line\nnext\ttab", keep="\n\t") == "line\nnext\ttab"
     assert printable("Caf\u00e9 \u2014 ok") == "Caf\u00e9 \u2014 ok"
+
+
+def test_recovery_measures_a_file_whose_big_record_ends_inside_a_read(tmp_path) -> None:
+    """A member that ends inside an output-limited decompress call (a page of more than 1 MiB
+    decoded) once sent recovery into an endless loop; the file is measured to its end."""
+    from archive.session.recovery import complete_length
+
+    members = [gzip.compress(b"small record"), gzip.compress(b"x" * 3_000_000), gzip.compress(b"after")]
+    path = tmp_path / "big.warc.gz.open"
+    path.write_bytes(b"".join(members) + members[2][:10])  # and a torn tail
+    assert complete_length(path) == sum(len(member) for member in members)
+    body = decode_content(members[1] + members[2], ["gzip"], max_size=0).body
+    assert body == b"x" * 3_000_000 + b"after"

@@ -16,18 +16,9 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.helpers import crawl
+from tests.helpers import crawl, rows
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
-
-
-def rows(database: Path, sql: str) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(database)
-    connection.row_factory = sqlite3.Row
-    try:
-        return connection.execute(sql).fetchall()
-    finally:
-        connection.close()
 
 
 def records_by_type(warc_dir: Path, kind: str) -> list:

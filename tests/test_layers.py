@@ -22,6 +22,7 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("archive.layout", 0, "core"),
     ("archive.terminal", 0, "core"),
     ("archive.content_encoding", 0, "core"),
+    ("archive.machine_errors", 0, "core"),
     ("archive.warc", 1, "warc"),
     ("archive.index", 2, "index"),
     ("migrations", 2, "index"),

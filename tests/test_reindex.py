@@ -376,7 +376,9 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
         assert runs[RUN_A].stats == {"archive/responses": 3}
         assert runs[RUN_A].user_agent == UA
         assert runs[RUN_A].hostname == "crawler-1"
-        assert (runs[RUN_B].status, runs[RUN_B].finished_at) == ("running", None)
+        # killed (its last file cut off, no end record) and no file of it still .open: interrupted, as
+        # crash recovery indexes it, never "running" forever
+        assert (runs[RUN_B].status, runs[RUN_B].finished_at) == ("interrupted", None)
         assert runs[RUN_B].started_at == "2026-02-21T10:52:00.500000+00:00"
 
         captures = session.scalars(select(Capture).order_by(Capture.id)).all()
@@ -444,6 +446,10 @@ def test_rebuilt_database_equals_the_crawled_one(archive: Archive, tmp_path: Pat
         for item in archive.items:
             writer.submit(item)
     assert writer.errors == 0
+    # the next crawl of the site recovers the killed run B: its closed files indexed, the run interrupted
+    from archive.session.recovery import recover_unfinished_runs
+
+    assert recover_unfinished_runs(archive.warc_dir, crawled, "morningstar") == sorted(archive.files)[1:]
     rebuilt = migrated(tmp_path / "rebuilt.db")
 
     reindex(archive.warc_dir, rebuilt)

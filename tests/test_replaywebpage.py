@@ -149,6 +149,11 @@ def test_the_wacz_opens_in_replaywebpage_with_the_free_text_and_the_paywall(site
                 page.wait_for_timeout(500)
             if replayed:  # as it looked: the site's stylesheet and the lead image, from the WACZ
                 headline = article_frame.locator("h1").first
+                try:  # the text can show before the stylesheet has come out of the WACZ
+                    article_frame.wait_for_function(f"h => getComputedStyle(h).color === '{HEADLINE_COLOUR}'",
+                                                    arg=headline.element_handle(), timeout=20_000)
+                except Exception:  # noqa: BLE001 - the assertion below names the colour it got
+                    pass
                 colour = headline.evaluate("h => getComputedStyle(h).color")
                 lead = article_frame.locator("article img").first
                 article_frame.wait_for_function("img => img.complete && img.naturalWidth > 0",

@@ -8,47 +8,19 @@ index is never repaired in place: `newsarchive reindex` sets it aside and rebuil
 
 from __future__ import annotations
 
-import errno
 import logging
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy import make_url
+
+from archive import machine_errors
 
 logger = logging.getLogger(__name__)
 
-_DAMAGED = ("file is not a database", "database disk image is malformed", "file is encrypted")
-_READ_ONLY = ("attempt to write a readonly database", "unable to open database file", "readonly")
-_FULL = ("database or disk is full",)
 _SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-class DamagedIndex(Exception):
-    """The index file is damaged or not a SQLite database."""
-
-
-def explain(error: BaseException) -> str | None:
-    """One line for an environment failure, or None for anything else (a bug keeps its traceback)."""
-    if isinstance(error, (sa_exc.DBAPIError, sqlite3.DatabaseError)):
-        cause = error.orig if isinstance(error, sa_exc.DBAPIError) else error
-        text = str(cause).lower()
-        if any(marker in text for marker in _DAMAGED):
-            return ("the index database is damaged or not a SQLite database "
-                    f"({cause}): rebuild it from the WARC files with `newsarchive reindex`")
-        if any(marker in text for marker in _FULL):
-            return f"the disk holding the index is full ({cause}): free space, then run the command again"
-        if any(marker in text for marker in _READ_ONLY):
-            return (f"cannot write the index database ({cause}): check that the data directory "
-                    "and archive.sqlite3 are writable by this user")
-        return None
-    if isinstance(error, OSError) and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return (f"cannot write {error.filename or 'the data directory'}: {error.strerror} "
-                "(check that the data directory is writable by this user)")
-    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-        return f"cannot write {error.filename or 'the data directory'}: {error.strerror} (free space, then retry)"
-    return None
+explain = machine_errors.explain  # the CLI's one line for a failure of the machine
 
 
 def damage_of(database_url: str) -> str | None:
@@ -72,7 +44,7 @@ def damage_of(database_url: str) -> str | None:
             connection.close()
     except sqlite3.DatabaseError as exc:
         # a read-only or locked file is not a damaged one: the command itself will say what is wrong
-        return str(exc) if any(marker in str(exc).lower() for marker in _DAMAGED) else None
+        return str(exc) if any(marker in str(exc).lower() for marker in machine_errors.DAMAGED_MARKERS) else None
     return None if verdict == "ok" else verdict
 
 

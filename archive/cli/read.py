@@ -15,6 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,8 @@ def _json(value: Any) -> str:
 def _json_default(value: Any) -> Any:
     if isinstance(value, bytes):  # a BLOB: lossless, as datasette writes it
         return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
+    if isinstance(value, Decimal):  # PostgreSQL's numeric (ROUND, AVG): a number, as SQLite's REAL
+        return float(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 

@@ -7,6 +7,8 @@ wild is at a known revision and `require_current` can refuse to write into a sta
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,12 @@ SQLITE_JOURNAL_MODE = "PRAGMA journal_mode=WAL"
 
 FULLTEXT_TABLE = "articles_fts"
 """The FTS5 index over articles (migration b2f0c1a9e7d4); it and its shadow tables have no model."""
+POSTGRESQL_FULLTEXT_INDEX = "ix_articles_fulltext"
+"""PostgreSQL's GIN expression index over the articles' weighted tsvector (same migration); no model."""
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """Alembic autogenerate filter: leave out the full-text index, which no model describes.
+    """Alembic autogenerate filter: leave out the full-text indexes, which no model describes.
 
     Only the FTS5 table and its shadow tables (`articles_fts_data`, `_idx`, `_docsize`, `_config`)
     are left out, so any other table without a model still shows up as drift. Views are never
@@ -44,6 +48,8 @@ def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """
     if type_ == "table" and name is not None:
         return not (name == FULLTEXT_TABLE or name.startswith(FULLTEXT_TABLE + "_"))
+    if type_ == "index":
+        return name != POSTGRESQL_FULLTEXT_INDEX
     return True
 
 
@@ -57,8 +63,20 @@ def display_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def driver_url(url: str) -> str:
+    """`url` with the driver named: a plain `postgresql://` URL means psycopg 3, which we install.
+
+    SQLAlchemy's own default for `postgresql://` is psycopg2, which newsarchive does not depend on.
+    """
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """An engine with the SQLite settings every connection needs (no-op for other databases)."""
+    url = driver_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url)
@@ -84,7 +102,7 @@ def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     # Config values go through ConfigParser interpolation, where "%" is special
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
     return config
 
 
@@ -128,9 +146,35 @@ def prepare_database(url: str) -> None:
     A first crawl just works, while an existing index is only ever migrated on purpose
     (`newsarchive db upgrade`), never as a side effect of a crawl.
     """
-    if current_revision(url) is None and not _has_tables(url):
-        upgrade(url)
+    with migration_lock(url):  # crawls on other machines may create the same PostgreSQL schema at once
+        if current_revision(url) is None and not _has_tables(url):
+            upgrade(url)
     require_current(url)
+
+
+# pg_advisory_lock key shared by every newsarchive process migrating one PostgreSQL database
+MIGRATION_LOCK_KEY = 0x6E657773  # "news"
+
+
+@contextmanager
+def migration_lock(url: str) -> Iterator[None]:
+    """On PostgreSQL, hold an advisory lock while the schema is checked and created, so crawlers
+    starting together on several machines create it once; SQLite needs none (its writes lock the file)."""
+    engine = make_engine(url)
+    try:
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+    finally:
+        engine.dispose()
 
 
 def _has_tables(url: str) -> bool:

@@ -12,18 +12,19 @@ import json
 import logging
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeadersParserException
 
-from archive.index.database import display_url, make_engine, require_current
+from archive.index.database import FULLTEXT_TABLE, display_url, make_engine, require_current
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
 from archive.index.ingest import (
     ARTICLE_SCHEMA_PREFIX,
@@ -80,7 +81,7 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
 
     engine = make_engine(url)
     try:
-        with Session(engine) as session, session.begin():
+        with Session(engine) as session, session.begin(), _fulltext_rebuilt_at_end(session):
             clear_index(session)
             ingestor = Ingestor(session)
             for path in paths:
@@ -94,6 +95,7 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
                 _copy_counts(ingestor, stats)
                 if progress is not None:
                     progress(path, stats)
+            mark_unfinished_runs_interrupted(session, live_runs(warc_dir))
     finally:
         engine.dispose()
     logger.info(
@@ -106,11 +108,72 @@ def reindex(warc_dir: Path, url: str, progress: ProgressCallback | None = None) 
     return stats
 
 
+def live_runs(warc_dir: Path) -> set[str]:
+    """Run ids of the `.open` files in `warc_dir`: crawls that may still be writing."""
+    runs = set()
+    for path in warc_dir.glob("*.open"):
+        if run_id := warcinfo_run_id(path):
+            runs.add(run_id)
+    return runs
+
+
+def warcinfo_run_id(path: Path) -> str | None:
+    """The crawl-run-id in the warcinfo record that opens a WARC file (one small read)."""
+    try:
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type != "warcinfo":
+                    return None
+                for line in record.content_stream().read().decode("utf-8", "replace").splitlines():
+                    name, _, value = line.partition(":")
+                    if name.strip() == "crawl-run-id":
+                        return value.strip()
+                return None
+    except READ_ERRORS:
+        return None
+    return None
+
+
+def mark_unfinished_runs_interrupted(session: Session, live: set[str]) -> None:
+    """A run whose WARC files hold no end record and none of which is still `.open` was killed:
+    it is indexed as interrupted, as crash recovery indexes it, never as running forever."""
+    session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.status == "running", CrawlRun.run_uuid.not_in(live))
+        .values(status="interrupted")
+    )
+
+
 def _copy_counts(ingestor: Ingestor, stats: ReindexStats) -> None:
     stats.runs = ingestor.counts.runs
     stats.captures = ingestor.counts.captures
     stats.articles = ingestor.counts.articles
     stats.runs_finished = ingestor.counts.runs_finished
+
+
+@contextmanager
+def _fulltext_rebuilt_at_end(session: Session) -> Iterator[None]:
+    """SQLite: the full-text index is rebuilt in one pass after the rows are in, not kept in step row by row.
+
+    The FTS5 triggers on `articles` (migration b2f0c1a9e7d4) are dropped for the rebuild and put back
+    from the SQL SQLite stored for them, all inside the reindex transaction: readers see the old
+    index and its triggers until the commit, and a failed reindex rolls all of it back.
+    """
+    connection = session.connection()
+    triggers = []
+    if connection.dialect.name == "sqlite":
+        triggers = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'articles' "
+            "AND name LIKE ?",
+            (f"{FULLTEXT_TABLE}_%",),
+        ).all()
+    for name, _ in triggers:
+        connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+    yield
+    if triggers:
+        connection.exec_driver_sql(f"INSERT INTO {FULLTEXT_TABLE} ({FULLTEXT_TABLE}) VALUES ('rebuild')")
+    for _, sql in triggers:
+        connection.exec_driver_sql(sql)
 
 
 def clear_index(session: Session) -> None:

@@ -177,7 +177,12 @@ class DatabaseWriter:
             logger.debug("Wrote %d items to %s", len(batch), display_url(self.url))
 
     def _failed(self, item: IngestItem, error: Exception) -> None:
-        logger.error("Could not write %s to the database", describe(item), exc_info=error)
+        from archive.machine_errors import explain
+
+        if reason := explain(error):  # disk full, read-only: one line, the traceback says nothing more
+            logger.error("Could not write %s to the database: %s", describe(item), reason)
+        else:
+            logger.error("Could not write %s to the database", describe(item), exc_info=error)
         self.errors += 1
         if self._first_error is None:
             self._first_error = error

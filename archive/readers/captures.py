@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import Connection, Engine, Row, bindparam, func, literal_column, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Engine, Row, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
@@ -166,12 +167,36 @@ _CAPTURE_BY_RECORD_ID = _CAPTURE.where(Capture.record_id == bindparam("record_id
 _LATEST_CAPTURE_OF_URL = (
     _CAPTURE.where(Capture.url == bindparam("url")).order_by(Capture.captured_at.desc()).limit(1)
 )
-# Statistics gathered (ANALYZE, `PRAGMA optimize`) while few captures were revisits describe
-# refers_to as nearly all NULL, and SQLite would then scan every capture; SQLite's likelihood()
-# tells the planner the match is rare, so it keeps to ix_captures_refers_to.
+
+
+class rare(ColumnElement[bool]):  # noqa: N801 - reads as a SQL function
+    """A condition the planner should take to match few rows: SQLite's likelihood(x, 0.0001).
+
+    Statistics gathered (ANALYZE, `PRAGMA optimize`) while few captures were revisits describe
+    refers_to as nearly all NULL, and SQLite would then scan every capture; likelihood() keeps it
+    to ix_captures_refers_to. Other databases get the plain condition.
+    """
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, condition: ColumnElement[bool]) -> None:
+        self.condition = condition
+
+
+@compiles(rare)
+def _rare_plain(element: rare, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+@compiles(rare, "sqlite")
+def _rare_sqlite(element: rare, compiler: Any, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.condition, **kw)}, 0.0001)"
+
+
 _LATEST_REVISIT_OF = (
     _CAPTURE.where(
-        func.likelihood(Capture.refers_to == bindparam("record_id"), literal_column("0.0001")),
+        rare(Capture.refers_to == bindparam("record_id")),
         Capture.record_type == "revisit",
     )
     .order_by(Capture.captured_at.desc())

@@ -167,6 +167,7 @@ def readonly_sqlite(
     try:
         connection.execute("PRAGMA query_only=ON")
         connection.execute("PRAGMA busy_timeout=30000")  # wait out a writer's checkpoint
+        _refuse_damaged(connection)
         # the heap limit is the process's: fine for a command, and a ceiling for the replay server
         connection.execute(f"PRAGMA hard_heap_limit={int(limits.max_memory)}")
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1, limits.max_memory // 4))
@@ -176,6 +177,26 @@ def readonly_sqlite(
         yield connection, guard, stopwatch
     finally:
         connection.close()
+
+
+def _refuse_damaged(connection: sqlite3.Connection) -> None:
+    """A file that is not a SQLite database, or a damaged one, says so, with the way out."""
+    from archive.machine_errors import explain as explain_environment
+
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        message = explain_environment(error)
+        if message:
+            raise QueryError(message) from error
+        raise
+
+
+def _refuse_damaged_error(error: Exception) -> None:
+    from archive.machine_errors import explain as explain_environment
+
+    if message := explain_environment(error):
+        raise QueryError(message) from error
 
 
 @contextmanager
@@ -203,6 +224,8 @@ def stream_query(
             with stopwatch.running():
                 cursor = connection.execute(sql, params)
         except (sqlite3.Error, OverflowError, MemoryError) as error:
+            if "malformed" in str(error):  # the file is damaged, not the statement
+                _refuse_damaged_error(error)
             raise explain(error, sql, guard.refused, stopwatch, limits) from error
         columns = tuple(column[0] for column in cursor.description or ())
 
@@ -233,39 +256,60 @@ def run_query(
 
 @contextmanager
 def _stream_other(database_url: str, sql: str, params: dict[str, Any], limits: QueryLimits) -> Iterator[QueryRows]:
-    """PostgreSQL through SQLAlchemy: a READ ONLY transaction, rolled back, with a server-side cursor.
+    """PostgreSQL: a READ ONLY transaction, rolled back, with the rows streamed one at a time.
 
-    The time limit is PostgreSQL's `statement_timeout`, which stops any one fetch that runs longer.
+    psycopg's `stream()` sends the statement with the extended query protocol, which takes exactly
+    one statement: `COMMIT; DELETE …` cannot step out of the read-only transaction. The time limit
+    is PostgreSQL's `statement_timeout`.
     """
-    from sqlalchemy import create_engine, exc, pool, text
+    import psycopg
+    from sqlalchemy import text
 
-    engine = create_engine(database_url, poolclass=pool.NullPool)
+    from archive.index.database import make_engine
+
+    engine = make_engine(database_url)
     try:
         with engine.connect() as connection:
             if connection.dialect.name != "postgresql":  # pragma: no cover - only SQLite and PostgreSQL
                 raise QueryError(f"read-only queries are not supported on {connection.dialect.name}")
+            compiled = text(sql).compile(dialect=connection.dialect)
+            missing = [name for name in compiled.params if name not in params]
+            if missing:
+                raise QueryError(
+                    f"the query needs a value for :{missing[0]} (newsarchive query … --param {missing[0]}=VALUE)"
+                    f"\n{show_sql(sql)}", sql,
+                )
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(limits.timeout * 1000)}")
+            driver = connection.connection.driver_connection
+            cursor = driver.cursor()
+            stream = cursor.stream(str(compiled), {name: params[name] for name in compiled.params})
+            finished = False
             try:
                 try:
-                    result = connection.execution_options(stream_results=True, max_row_buffer=FETCH_ROWS).execute(
-                        text(sql), params
-                    )
-                except exc.StatementError as error:
+                    first = next(stream, None)
+                except psycopg.Error as error:
+                    finished = True
                     raise _explain_postgresql(error, sql, limits) from error
-                columns = tuple(result.keys()) if result.returns_rows else ()
+                finished = first is None
+                columns = tuple(column.name for column in cursor.description or ())
 
                 def fetch() -> Iterator[tuple[Any, ...]]:
-                    if not result.returns_rows:
-                        return
-                    try:
-                        for row in result:
-                            yield tuple(row)
-                    except exc.StatementError as error:
-                        raise _explain_postgresql(error, sql, limits) from error
+                    nonlocal finished
+                    if first is not None:
+                        yield first
+                        try:
+                            yield from stream
+                        except psycopg.Error as error:
+                            raise _explain_postgresql(error, sql, limits) from error
+                    finished = True
 
                 yield QueryRows(columns, fetch())
             finally:
+                if not finished:  # the reader stopped early: stop the server sending the rest
+                    driver.cancel_safe()
+                    stream.close()
+                cursor.close()
                 connection.rollback()
     finally:
         engine.dispose()
@@ -273,12 +317,17 @@ def _stream_other(database_url: str, sql: str, params: dict[str, Any], limits: Q
 
 def _explain_postgresql(error: Exception, sql: str, limits: QueryLimits) -> QueryError:
     """A `QueryError` for a PostgreSQL failure, naming the limit when the statement timed out."""
-    orig = getattr(error, "orig", None) or error
-    if getattr(orig, "pgcode", None) == "57014" or "statement timeout" in str(orig):
-        return QueryError(f"{_timeout_message(limits)}\n{show_sql(sql)}", sql)
-    if getattr(orig, "pgcode", None) == "25006" or "read-only transaction" in str(orig):
-        return QueryError(f"queries are read-only: this statement would change the database ({orig})\n{show_sql(sql)}", sql)
-    return QueryError(f"{orig}\n{show_sql(sql)}", sql)
+    code = getattr(error, "sqlstate", None)
+    message = str(error).strip()
+    if code == "57014":  # query_canceled: statement_timeout
+        problem = _timeout_message(limits)
+    elif code == "25006":  # read_only_sql_transaction
+        problem = f"queries are read-only: this statement would change the database ({message})"
+    elif code == "42601" and "multiple commands" in message:
+        problem = "only one statement can run at a time: remove the ';' and anything after it"
+    else:
+        problem = message
+    return QueryError(f"{problem}\n{show_sql(sql)}", sql)
 
 
 def _timeout_message(limits: QueryLimits) -> str:

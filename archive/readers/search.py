@@ -4,7 +4,8 @@ The index is the FTS5 table `articles_fts` over title, standfirst and free text 
 b2f0c1a9e7d4; triggers on `articles` keep it in step). Words use FTS5's query syntax: plain words
 must all occur, `"a phrase"`, `OR`, `NOT`, `NEAR(a b, 5)`, `prefix*`, `title: word`. Hits are
 ranked by bm25 with the title weighing most, and each carries a snippet with the matches marked.
-Like `run_query`, search opens the database read-only.
+Like `run_query`, search opens the database read-only. On PostgreSQL the same function runs
+PostgreSQL's text search instead (`archive.readers.search_postgresql`), with its own word syntax.
 """
 
 from __future__ import annotations
@@ -85,13 +86,12 @@ def search(
     if limit < 1:
         raise QueryError(f"limit must be at least 1, not {limit}")
     path = sqlite_path(database_url)
-    if path is None:
-        raise QueryError("full-text search needs the SQLite index; other databases are not supported yet")
+    postgresql = path is None
 
     filters = []
-    params: dict[str, Any] = {"words": words, "limit": limit, "mark_start": mark[0], "mark_end": mark[1]}
+    params: dict[str, Any] = {"limit": limit}
     if section is not None:
-        filters.append("a.section = :section COLLATE NOCASE")
+        filters.append("lower(a.section) = lower(:section)" if postgresql else "a.section = :section COLLATE NOCASE")
         params["section"] = section
     if since is not None:
         filters.append("a.published_at >= :since")
@@ -105,7 +105,12 @@ def search(
             params["until"] = _bound(until + timedelta(days=1))
     if paywalled is not None:
         filters.append("a.paywalled = :paywalled")
-        params["paywalled"] = int(paywalled)
+        params["paywalled"] = paywalled if postgresql else int(paywalled)
+    if path is None:
+        from archive.readers.search_postgresql import search_rows
+
+        return [_hit(row) for row in search_rows(database_url, words, filters, params, mark, limits)]
+    params.update(words=words, mark_start=mark[0], mark_end=mark[1])
     sql = SEARCH_SQL.format(filters="".join(f"\n  AND {condition}" for condition in filters))
 
     with readonly_sqlite(path, limits) as (connection, guard, stopwatch):
@@ -119,20 +124,21 @@ def search(
                 raise QueryError(f"cannot search for {words!r}: {message}; {SYNTAX_HELP}") from error
             problem = str(explain(error, sql, guard.refused, stopwatch, limits)).split("\n", 1)[0]
             raise QueryError(f"search for {words!r} failed: {problem}", sql) from error
-    return [
-        SearchHit(
-            article_id=row[0],
-            url=row[1],
-            title=row[2],
-            section=row[3],
-            published_at=row[4],
-            paywalled=None if row[5] is None else bool(row[5]),
-            word_count=row[6],
-            snippet=row[7],
-            rank=row[8],
-        )
-        for row in rows
-    ]
+    return [_hit(row) for row in rows]
+
+
+def _hit(row: Any) -> SearchHit:
+    return SearchHit(
+        article_id=row[0],
+        url=row[1],
+        title=row[2],
+        section=row[3],
+        published_at=row[4],
+        paywalled=None if row[5] is None else bool(row[5]),
+        word_count=row[6],
+        snippet=row[7],
+        rank=float(row[8]),
+    )
 
 
 def bounded_terms(words: str) -> str:

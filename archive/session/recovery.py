@@ -16,13 +16,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.index.database import make_engine
 from archive.index.ingest import IngestItem, Ingestor, RunStarted
 from archive.index.models import CrawlRun
-from archive.index.reindex import ReindexStats, read_warc
+from archive.index.reindex import ReindexStats, read_warc, warcinfo_run_id
 from archive.warc.writer import OPEN_SUFFIX, file_safe_host
 
 logger = logging.getLogger(__name__)
@@ -50,15 +50,17 @@ def complete_length(path: Path) -> int:
             while data:
                 try:
                     decompressor.decompress(data, _CHUNK)  # output is not needed, only the framing
-                    while decompressor.unconsumed_tail:
+                    # a member can end inside an output-limited call: what follows it is then in
+                    # unused_data, and a stale copy stays in unconsumed_tail; feeding that back loops forever
+                    while decompressor.unconsumed_tail and not decompressor.eof:
                         decompressor.decompress(decompressor.unconsumed_tail, _CHUNK)
                 except zlib.error:
                     return complete
                 if decompressor.eof:
-                    used = len(data) - len(decompressor.unused_data)
-                    position += used
+                    rest = decompressor.unused_data
+                    position += len(data) - len(rest)
                     complete = position
-                    data = decompressor.unused_data
+                    data = rest
                     decompressor = zlib.decompressobj(wbits=31)
                 else:
                     position += len(data)
@@ -134,3 +136,39 @@ def _index(path: Path, database_url: str) -> int:
     finally:
         engine.dispose()
     return stats.records
+
+
+def recover_unfinished_runs(warc_dir: Path, database_url: str, site: str) -> list[str]:
+    """Index the closed WARC files of this site's runs that never finished, and mark those runs
+    interrupted. Called under the site's crawl lock, so no run of the site is alive.
+
+    A crawl that died after closing its file (a full disk failed the index, or a kill after the
+    rename) left records the index may not hold, and a run stuck at `running`; `.open` recovery
+    alone would never look at those files again.
+    """
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            dead = set(connection.scalars(
+                select(CrawlRun.run_uuid).where(CrawlRun.site == site, CrawlRun.status == "running")
+            ))
+    finally:
+        engine.dispose()
+    if not dead:
+        return []
+    indexed = []
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        if warcinfo_run_id(path) in dead:
+            records = _index(path, database_url)
+            logger.warning("Indexed %s of a crawl that did not finish: %d records", path.name, records)
+            indexed.append(path.name)
+    engine = make_engine(database_url)
+    try:  # a dead run whose files are gone, or hold no warcinfo, is still not running
+        with Session(engine) as session, session.begin():
+            session.execute(
+                update(CrawlRun).where(CrawlRun.run_uuid.in_(dead), CrawlRun.status == "running")
+                .values(status="interrupted")
+            )
+    finally:
+        engine.dispose()
+    return indexed

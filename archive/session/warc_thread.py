@@ -86,12 +86,14 @@ class Archiver:
             try:
                 self._write(job)
             except Exception as exc:  # disk full, permissions: stop writing, report at close
-                logger.exception("WARC writing failed; no further records will be written")
+                # a machine failure (disk full, permissions) is one line; anything else keeps its traceback
+                logger.error("WARC writing failed; no further records will be written: %s", exc,
+                             exc_info=not isinstance(exc, OSError))
                 self._error = exc
         try:
             self.writer.close()
         except Exception as exc:
-            logger.exception("Closing the WARC file failed")
+            logger.error("Closing the WARC file failed: %s", exc, exc_info=not isinstance(exc, OSError))
             self._error = self._error or exc
 
     def _write(self, job: object) -> None:

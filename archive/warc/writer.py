@@ -82,7 +82,7 @@ class RollingWarcWriter:
         return self._name
 
     def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
-        """Write records back to back in one file; rolls over first if the group would not fit.
+        """Write records back to back in one file, flushed; rolls over first if the group would not fit.
 
         Each record is stamped with the WARC-Warcinfo-ID of the file it actually lands in.
         """
@@ -93,7 +93,11 @@ class RollingWarcWriter:
         if self._size + group_size > self.config.max_size and self._size > self._warcinfo_size:
             self._roll_over()
             members = self._serialise(records)
-        return [self._append(record, member) for record, member in zip(records, members)]
+        locations = [self._append(record, member) for record, member in zip(records, members)]
+        # in the file (the OS's page cache) before the caller indexes it: a killed crawl never
+        # leaves index rows pointing past the end of the file
+        self._handle.flush()
+        return locations
 
     def _serialise(self, records: Sequence[ArcWarcRecord]) -> list[bytes]:
         members = []

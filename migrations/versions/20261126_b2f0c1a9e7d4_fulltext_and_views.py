@@ -2,11 +2,13 @@
 
 `articles_fts` is an SQLite FTS5 external-content table: it stores only the index and reads the text
 from `articles`, so the text is kept once. Triggers on `articles` keep it in step with every insert,
-update and delete, so the ingest (and anyone writing with plain sqlite3) needs to do nothing. Only
-SQLite has FTS5: on other databases the index and its triggers are skipped, the views are created.
+update and delete, so the ingest (and anyone writing with plain sqlite3) needs to do nothing.
+PostgreSQL has no FTS5: there the index is a GIN expression index over the weighted tsvector of the
+same three columns (`archive.readers.search_postgresql.DOCUMENT` repeats the expression, and a
+test checks that searches use the index), kept in step by PostgreSQL itself.
 
-Neither the FTS tables nor the views are models: `archive.index.database.include_name` keeps them out of
-autogenerate's comparison.
+Neither the full-text index nor the views are models: `archive.index.database.include_name` keeps
+them out of autogenerate's comparison.
 
 Revision ID: b2f0c1a9e7d4
 Revises: 9c1e4b7a2d30
@@ -49,6 +51,14 @@ FULLTEXT = (
     END""",
     "INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')",  # index the rows already there
 )
+# title weighs most (A), then standfirst (B), then free text (C); 'english' stems as porter does
+POSTGRESQL_DOCUMENT = (
+    "setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(standfirst, '')), 'B') || "
+    "setweight(to_tsvector('english'::regconfig, coalesce(free_text, '')), 'C')"
+)
+POSTGRESQL_FULLTEXT = f"CREATE INDEX ix_articles_fulltext ON articles USING gin (({POSTGRESQL_DOCUMENT}))"
+POSTGRESQL_FULLTEXT_DROP = "DROP INDEX IF EXISTS ix_articles_fulltext"
 FULLTEXT_DROP = (
     "DROP TRIGGER IF EXISTS articles_fts_update",
     "DROP TRIGGER IF EXISTS articles_fts_delete",
@@ -112,10 +122,12 @@ def upgrade() -> None:
             ["section", "published_at", "paywalled", "word_count"],
             unique=False,
         )
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         for statement in FULLTEXT:
             op.execute(statement)
-    # other databases: no FTS5; full-text search there is future work (PostgreSQL tsvector)
+    elif dialect == "postgresql":
+        op.execute(POSTGRESQL_FULLTEXT)
     for name, select in VIEWS.items():
         op.execute(f"CREATE VIEW {name} AS {select.strip()}")
 
@@ -123,8 +135,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in reversed(VIEWS):
         op.execute(f"DROP VIEW IF EXISTS {name}")
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         for statement in FULLTEXT_DROP:
             op.execute(statement)
+    elif dialect == "postgresql":
+        op.execute(POSTGRESQL_FULLTEXT_DROP)
     with op.batch_alter_table("articles") as batch_op:
         batch_op.drop_index("ix_articles_section_published_at")

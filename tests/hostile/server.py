@@ -21,6 +21,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 PROFILE = Path(__file__).with_name("hostile.toml")
+# trap limits low enough that a crawl of the site takes seconds (the defaults allow ~1,300 pages)
+LIMITS = ("ARCHIVE_MAX_LISTING_PAGES=10", "ARCHIVE_MAX_URLS_PER_PATTERN=15", "DEPTH_LIMIT=30",
+          "ARCHIVE_MAX_FAILED_RATIO=0.5")
 GOOD_ARTICLES = tuple(f"/article/a{number}" for number in range(1, 7))
 BOMB_DECODED = 100 * 1024 * 1024  # bytes of zeros behind /article/bomb: past DOWNLOAD_MAXSIZE and show's cap
 ESCAPE_TITLE = "Harmless \x1b]0;pwned\x07\x1b[2J title"
@@ -68,6 +71,7 @@ class HostileSite:
     base_url: str = ""
     other_port: int = 0
     slow_page: bool = False
+    huge_page: bool = False
     hits: list[Hit] = field(default_factory=list)
     other_port_hits: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -84,7 +88,8 @@ class HostileSite:
                      "/redirect-away", "/redirect-port", f"http://127.0.0.1:{self.other_port}/article/other-port",
                      f"http://localhost:{port}/article/other-host", "/article/brotli", "/article/bomb",
                      "/article/truncated", "/article/limited", "/article/noarchive", "/article/xrobots",
-                     "/article/escape", *(["/article/slow"] if self.slow_page else [])]
+                     "/article/escape", *(["/article/slow"] if self.slow_page else []),
+                     *(["/article/huge"] if self.huge_page else [])]
             return 200, html, _page(links, "Home")
         if path == "/news":  # ?page=N forever; the first page lists articles
             number = int((query.get("page") or ["0"])[0])
@@ -126,10 +131,17 @@ class HostileSite:
             return 200, [*html, ("X-Robots-Tag", "noarchive")], article_html(path, "X-Robots story")
         if path == "/article/escape":
             return 200, html, article_html(path, ESCAPE_TITLE)
+        if path == "/article/huge":  # seconds of extraction: a window to kill the crawl in
+            return 200, html, _HUGE
         if path == "/article/slow":
             time.sleep(60)
             return 200, html, article_html(path, "Slow story")
         return 404, html, b"not found"
+
+
+_HUGE = article_html("/article/huge", "Huge story").replace(
+    b"<p>The second", b"<p>" + b"</p><p>".join(b"Lorem ipsum dolor sit amet, paragraph %d." % n for n in range(100_000))
+    + b"</p><p>The second")
 
 
 def _brotli(body: bytes) -> bytes:
@@ -185,9 +197,9 @@ def _other_handler(site: HostileSite) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def serve_hostile(slow_page: bool = False) -> Iterator[HostileSite]:
+def serve_hostile(slow_page: bool = False, huge_page: bool = False) -> Iterator[HostileSite]:
     """The hostile site and the other-port server, both on 127.0.0.1, for the duration of the block."""
-    site = HostileSite(slow_page=slow_page)
+    site = HostileSite(slow_page=slow_page, huge_page=huge_page)
     servers = [ThreadingHTTPServer(("127.0.0.1", 0), _other_handler(site))]
     site.other_port = servers[0].server_address[1]
     servers.append(ThreadingHTTPServer(("127.0.0.1", 0), _handler(site)))
