@@ -45,6 +45,8 @@ test-postgresql: $(BIN)/newsarchive services
 
 benchmark: $(BIN)/newsarchive
 	$(BIN)/python benchmarks/crawl.py --articles 3000 --pairs 3
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/real_pages.py --repeat 3
 
 clean:
 	rm -rf $(VENV) demo-data build *.egg-info

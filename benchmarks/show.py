@@ -11,7 +11,7 @@ pointed at those records, so every call reads real gzip members. The unsampled a
 index rows only: `show` reads no record but the ones its index rows name, so their WARC files
 would change nothing but disk use.
 
-Each timing is one call of what the command runs, `CaptureReader.show(url)` and `describe()`:
+Each timing is one call of what the command runs, `CaptureReader.show(url)` and `show_text()`:
 it takes a connection, looks the URL up, and reads the response, the metadata record and, for a
 revisited article, the latest revisit. Timed twice: with one reader for the whole sample (--runs
 passes; the engine and its compiled statements are reused), and with a new reader per capture,
@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from archive.index import database as db  # noqa: E402
-from archive.readers.captures import CaptureReader, describe  # noqa: E402
+from archive.readers.captures import CaptureReader, show_text  # noqa: E402
 from archive.warc.records import SERVER_NOT_MODIFIED, HttpExchange, Revisit, warc_date  # noqa: E402
 from archive.warc.writer import RollingWarcWriter, WriterConfig  # noqa: E402
 from query import build  # noqa: E402  (benchmarks/query.py: the same 50,000-article index)
@@ -117,11 +117,13 @@ def write_warcs(database: Path, warc_dir: Path, sample: int, seed: int = 2) -> l
                 concurrent_to=exchange.response_record_id, date=captured_at,
             )
             located, _, meta_at = first.write_group([response, request, meta])
+            response_id, digest = (response.rec_headers.get_header(name) for name in ("WARC-Record-ID", "WARC-Payload-Digest"))
             connection.execute(
                 "UPDATE captures SET record_id = ?, warc_file = ?, \"offset\" = ?, length = ?, payload_digest = ?, "
                 "meta_record_id = ?, meta_warc_file = ?, meta_offset = ?, meta_length = ? WHERE id = ?",
-                (located.record_id, located.warc_file, located.offset, located.length, located.payload_digest,
-                 meta_at.record_id, meta_at.warc_file, meta_at.offset, meta_at.length, article["capture_id"]),
+                (response_id, located.warc_file, located.offset, located.length, digest,
+                 meta.rec_headers.get_header("WARC-Record-ID"), meta_at.warc_file, meta_at.offset, meta_at.length,
+                 article["capture_id"]),
             )
             urls.append(article["url"])
             if rng.random() < REVISIT_SHARE:  # a later night found it unchanged: the server said 304
@@ -130,16 +132,18 @@ def write_warcs(database: Path, warc_dir: Path, sample: int, seed: int = 2) -> l
                     url=article["url"], method="GET", request_headers=REQUEST_HEADERS, request_body=b"",
                     protocol="HTTP/1.1", status=304, reason="Not Modified",
                     response_headers=[(b"ETag", b'"abc"')], body=b"", started_at=seen_again,
-                    revisit=Revisit(SERVER_NOT_MODIFIED, located.record_id, article["url"],
-                                    warc_date(captured_at), located.payload_digest or ""),
+                    revisit=Revisit(SERVER_NOT_MODIFIED, response_id, article["url"],
+                                    warc_date(captured_at), digest or ""),
                 )
-                again, _ = later.write_group(later.factory.exchange(revisit))
+                revisit_records = later.factory.exchange(revisit)
+                again, _ = later.write_group(revisit_records)
                 connection.execute(
                     "INSERT INTO captures (run_id, record_id, url, captured_at, status, payload_digest, warc_file, "
                     "\"offset\", length, article_id, record_type, refers_to) "
                     "VALUES (?, ?, ?, ?, 304, ?, ?, ?, ?, ?, 'revisit', ?)",
-                    (last_run, again.record_id, article["url"], seen_again.isoformat(), again.payload_digest,
-                     again.warc_file, again.offset, again.length, article_id, located.record_id),
+                    (last_run, revisit.response_record_id, article["url"], seen_again.isoformat(),
+                     revisit_records[0].rec_headers.get_header("WARC-Payload-Digest"),
+                     again.warc_file, again.offset, again.length, article_id, response_id),
                 )
     first.close()
     later.close()
@@ -169,14 +173,15 @@ def main() -> int:
               f"for {len(urls)} of them ({warc_bytes / 2**20:.1f} MiB) in {time.perf_counter() - started:.1f} s")
 
         url_of_db = db.sqlite_url(database)
-        with CaptureReader(url_of_db, warc_dir) as reader:
-            describe(reader.show(urls[0]))  # imports
+        with db.Database(url_of_db) as database:
+            reader = CaptureReader(database, warc_dir)
+            show_text(reader.show(urls[0]))  # imports
             wall, cpu, revisited = [], [], 0
             for _ in range(options.runs):
                 for url in urls:
                     started, started_cpu = time.perf_counter(), time.process_time()
                     capture = reader.show(url)
-                    text = describe(capture)
+                    text = show_text(capture)
                     wall.append((time.perf_counter() - started) * 1000)
                     cpu.append((time.process_time() - started_cpu) * 1000)
                     assert capture.url == url and f"Title:        {capture.article['title']}\n" in text
@@ -184,11 +189,11 @@ def main() -> int:
         fresh = []  # what one `newsarchive show` pays besides start-up: a new engine, statements compiled
         for url in urls:
             started = time.perf_counter()
-            with CaptureReader(url_of_db, warc_dir) as reader:
-                describe(reader.show(url))
+            with db.Database(url_of_db) as database:
+                show_text(CaptureReader(database, warc_dir).show(url))
             fresh.append((time.perf_counter() - started) * 1000)
     median = statistics.median(wall)
-    print(f"{len(wall)} calls of CaptureReader.show + describe ({revisited // options.runs} articles with a revisit)")
+    print(f"{len(wall)} calls of CaptureReader.show + show_text ({revisited // options.runs} articles with a revisit)")
     print(f"one reader, many captures: wall ms median {median:.2f}, p95 {percentile(wall, 0.95):.2f}, "
           f"max {max(wall):.2f}; CPU ms median {statistics.median(cpu):.2f}, p95 {percentile(cpu, 0.95):.2f}")
     print(f"a new reader per capture:  wall ms median {statistics.median(fresh):.2f}, "

@@ -16,7 +16,8 @@ from scrapy.exceptions import IgnoreRequest
 from crawler.extract.article import Article
 
 if TYPE_CHECKING:  # the spider must not load the index (SQLAlchemy) to read this module
-    from archive.index.previous import PreviousCrawls
+    from archive.session.session import CrawlSession
+    from crawler.config import ArchiveConfig
 
 # Set by the capture extension on `response_downloaded`, read by the spider.
 RECORD_ID_META = "warc_response_record_id"  # WARC-Record-ID of the archived response
@@ -49,10 +50,11 @@ class ArticleItem:
 
 
 class SessionProvider:
-    """A crawl component that owns what earlier crawls archived; `crawler.get_extension(SessionProvider)`
-    finds it, so the middleware reuses it without importing the extension's module."""
+    """A crawl component that owns the crawl session; `crawler.get_extension(SessionProvider)` finds
+    it, so the middleware shares the session without importing the extension's module."""
 
-    previous: PreviousCrawls
+    session: CrawlSession
+    config: ArchiveConfig  # the crawl's settings, read once
 
     def item_scraped(self, item: object, response: object, spider: object) -> None:
         """Archive an extracted `ArticleItem` (the add-on's extraction hands articles over here)."""

@@ -11,7 +11,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.config import ArchiveConfig
-from crawler.sites import load_profile
+from crawler.sites import SiteProfile, load_profile
 from crawler.spiders.news import NewsSpider
 
 
@@ -83,16 +83,18 @@ def _also_log_to(path: Path, settings: Settings) -> None:
 
 
 def run_crawl(
-    profile_ref: str, settings: Settings, *, resume: bool = False, log_file: Path | None = None
+    profile: SiteProfile | str, settings: Settings, *, resume: bool = False, log_file: Path | None = None
 ) -> CrawlOutcome:
-    """Crawl with the named (or file) profile; blocks until the crawl ends. One call per process.
+    """Crawl with the profile (or the named or file profile); blocks until the crawl ends. One call
+    per process. The spider gets the profile as loaded here: it is resolved once per crawl.
 
     `resume` keeps the crawl's queue and seen-URL set in `DATA_DIR/jobs/<site>` (Scrapy's JOBDIR),
     so a crawl stopped with SIGTERM or Ctrl-C continues where it stopped instead of starting over;
     without it a left-over job directory is discarded.
     """
     config = ArchiveConfig.from_settings(settings)
-    profile = load_profile(profile_ref)  # a bad profile is a usage error, raised before anything starts
+    if not isinstance(profile, SiteProfile):
+        profile = load_profile(profile)  # a bad profile is a usage error, raised before anything starts
     if resume:
         settings.set("JOBDIR", str(config.layout.job_dir(profile.name)), priority="cmdline")
     process = CrawlerProcess(settings)
@@ -100,7 +102,7 @@ def run_crawl(
         _also_log_to(log_file, settings)
     crawler = process.create_crawler(NewsSpider)
     not_started: list[BaseException] = []
-    process.crawl(crawler, profile=profile_ref).addErrback(lambda failure: not_started.append(failure.value))
+    process.crawl(crawler, profile=profile).addErrback(lambda failure: not_started.append(failure.value))
     process.start()
     if not_started:  # the lock is held, the schema is behind, …: raised from the components' set-up
         raise not_started[0]

@@ -54,10 +54,10 @@ def test_upgrade_by_url_creates_the_directory_from_any_working_directory(
     db.upgrade(url)
 
     assert path.is_file()
-    assert db.current_revision(url) == db.head_revision()
-    db.require_current(url)
+    assert db.Database(url).current_revision() == db.head_revision()
+    db.Database(url).require_current()
     db.downgrade(url, "base")
-    assert db.current_revision(url) is None
+    assert db.Database(url).current_revision() is None
 
 
 def test_engine_sets_sqlite_pragmas(url: str) -> None:
@@ -74,7 +74,7 @@ def test_engine_sets_sqlite_pragmas(url: str) -> None:
 
 def test_require_current_refuses_an_unmigrated_database(tmp_path: Path, url: str) -> None:
     with pytest.raises(DatabaseNotMigrated) as raised:
-        db.require_current(url)
+        db.Database(url).require_current()
     message = str(raised.value)
     assert str(tmp_path / "index.db") in message
     assert str(db.head_revision()) in message
@@ -87,7 +87,7 @@ def test_require_current_names_the_revision_the_database_is_at(tmp_path: Path, u
         connection.execute("UPDATE alembic_version SET version_num = 'feedfacecafe'")
 
     with pytest.raises(DatabaseNotMigrated) as raised:
-        db.require_current(url)
+        db.Database(url).require_current()
 
     assert raised.value.current == "feedfacecafe"
     assert f"at revision feedfacecafe, head is {db.head_revision()}" in str(raised.value)
@@ -102,12 +102,12 @@ def test_sqlite_url_round_trips_paths_with_odd_characters(tmp_path: Path) -> Non
 def test_prepare_database_creates_a_new_database_but_never_migrates_an_old_one(
     tmp_path: Path, url: str
 ) -> None:
-    db.prepare_database(url)
-    assert db.current_revision(url) == db.head_revision()
-    db.prepare_database(url)  # at head: nothing to do
+    db.Database(url).prepare()
+    assert db.Database(url).current_revision() == db.head_revision()
+    db.Database(url).prepare()  # at head: nothing to do
 
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
     with pytest.raises(DatabaseNotMigrated):
-        db.prepare_database(db.sqlite_url(other))
+        db.Database.sqlite(other).prepare()

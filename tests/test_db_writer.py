@@ -50,7 +50,7 @@ def count(url: str, model: type) -> int:
 
 
 def test_items_are_written_in_batches_and_all_are_flushed_on_close(url: str) -> None:
-    writer = DatabaseWriter(url, batch_size=3, flush_interval=0.05)
+    writer = DatabaseWriter(db.Database(url), batch_size=3, flush_interval=0.05)
     writer.submit(RunStarted(RUN, "morningstar", "2026-02-20T09:29:58Z", user_agent="ua"))
     for number in range(1, 8):
         writer.submit(capture(number))
@@ -63,7 +63,7 @@ def test_items_are_written_in_batches_and_all_are_flushed_on_close(url: str) -> 
 
 
 def test_a_partial_batch_is_written_after_the_flush_interval(url: str) -> None:
-    with DatabaseWriter(url, batch_size=100, flush_interval=0.05) as writer:
+    with DatabaseWriter(db.Database(url), batch_size=100, flush_interval=0.05) as writer:
         writer.submit(RunStarted(RUN, "morningstar", "2026-02-20T09:29:58Z"))
         deadline = time.monotonic() + 10
         while count(url, CrawlRun) == 0 and time.monotonic() < deadline:
@@ -75,7 +75,7 @@ def test_a_database_error_is_logged_counted_and_raised_from_close(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = replace(capture(2), url=None)  # violates captures.url NOT NULL
-    writer = DatabaseWriter(url, batch_size=10, flush_interval=0.05)
+    writer = DatabaseWriter(db.Database(url), batch_size=10, flush_interval=0.05)
     for item in (RunStarted(RUN, "morningstar", "2026-02-20T09:29:58Z"), capture(1), broken, capture(3)):
         writer.submit(item)
 
@@ -90,7 +90,7 @@ def test_a_database_error_is_logged_counted_and_raised_from_close(
 
 
 def test_submit_after_close_is_refused(url: str) -> None:
-    writer = DatabaseWriter(url)
+    writer = DatabaseWriter(db.Database(url))
     writer.close()
     with pytest.raises(RuntimeError, match="after the writer was closed"):
         writer.submit(capture(1))
@@ -98,8 +98,8 @@ def test_submit_after_close_is_refused(url: str) -> None:
 
 def test_a_stale_database_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     url = db.sqlite_url(tmp_path / "new.db")
-    writer = DatabaseWriter(url)
+    writer = DatabaseWriter(db.Database(url))
     writer.submit(capture(1))
     with pytest.raises(DatabaseNotMigrated, match="newsarchive db upgrade"):
         writer.close()
-    assert db.current_revision(url) is None
+    assert db.Database(url).current_revision() is None

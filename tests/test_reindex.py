@@ -33,7 +33,8 @@ from archive.index.ingest import (
     RunStarted,
 )
 from archive.index.models import Article, ArticleLink, Base, Capture, CrawlRun
-from archive.index.reindex import ReindexStats, parse_warc_fields, reindex
+from archive.index.reindex import ReindexStats, reindex
+from archive.index.translate import parse_warc_fields
 from crawler.extract.article import Article as ExtractedArticle
 from crawler.extract.article import PaywallMarker, SimilarStory
 
@@ -352,7 +353,7 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
     url = migrated(tmp_path / "index.db")
     seen: list[str] = []
 
-    stats = reindex(archive.warc_dir, url, progress=lambda path, _: seen.append(path.name))
+    stats = reindex(archive.warc_dir, db.Database(url), progress=lambda path, _: seen.append(path.name))
 
     names = sorted(archive.files)
     assert seen == names
@@ -433,37 +434,37 @@ def test_reindex_rebuilds_the_index_from_warc_files(archive: Archive, tmp_path: 
 
 def test_reindex_twice_gives_identical_tables(archive: Archive, tmp_path: Path) -> None:
     url = migrated(tmp_path / "index.db")
-    reindex(archive.warc_dir, url)
+    reindex(archive.warc_dir, db.Database(url))
     first = dump(url)
-    reindex(archive.warc_dir, url)
+    reindex(archive.warc_dir, db.Database(url))
     assert dump(url) == first
     assert len(first["articles"]) == 2 and len(first["article_links"]) == 1
 
 
 def test_rebuilt_database_equals_the_crawled_one(archive: Archive, tmp_path: Path) -> None:
     crawled = migrated(tmp_path / "crawled.db")
-    with DatabaseWriter(crawled, batch_size=4, flush_interval=0.05) as writer:
+    with DatabaseWriter(db.Database(crawled), batch_size=4, flush_interval=0.05) as writer:
         for item in archive.items:
             writer.submit(item)
     assert writer.errors == 0
     # the next crawl of the site recovers the killed run B: its closed files indexed, the run interrupted
     from archive.session.recovery import recover_unfinished_runs
 
-    assert recover_unfinished_runs(archive.warc_dir, crawled, "morningstar") == sorted(archive.files)[1:]
+    assert recover_unfinished_runs(archive.warc_dir, db.Database(crawled), "morningstar") == sorted(archive.files)[1:]
     rebuilt = migrated(tmp_path / "rebuilt.db")
 
-    reindex(archive.warc_dir, rebuilt)
+    reindex(archive.warc_dir, db.Database(rebuilt))
 
     assert dump(rebuilt) == dump(crawled)
-    reindex(archive.warc_dir, crawled)  # reindexing a crawled database changes nothing either
+    reindex(archive.warc_dir, db.Database(crawled))  # reindexing a crawled database changes nothing either
     assert dump(crawled) == dump(rebuilt)
 
 
 def test_reindex_refuses_a_missing_directory_or_an_unmigrated_database(tmp_path: Path) -> None:
     with pytest.raises(WarcDirectoryNotFound, match="does not exist"):
-        reindex(tmp_path / "nowhere", migrated(tmp_path / "index.db"))
+        reindex(tmp_path / "nowhere", db.Database(migrated(tmp_path / "index.db")))
     with pytest.raises(DatabaseNotMigrated, match="newsarchive db upgrade"):
-        reindex(tmp_path, db.sqlite_url(tmp_path / "new.db"))
+        reindex(tmp_path, db.Database.sqlite(tmp_path / "new.db"))
 
 
 def test_warc_fields_are_parsed_with_lower_case_names() -> None:
@@ -485,6 +486,6 @@ def test_a_file_cut_anywhere_in_its_last_record_keeps_the_records_before(
     cut = response.offset + (int(response.length * keep) if isinstance(keep, float) else keep % response.length)
     warc.path.write_bytes(warc.path.read_bytes()[:cut])
 
-    stats = reindex(warc_dir, migrated(tmp_path / "index.db"))
+    stats = reindex(warc_dir, db.Database(migrated(tmp_path / "index.db")))
 
     assert (stats.captures, stats.truncated) == (1, [warc.path.name])

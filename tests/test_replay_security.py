@@ -110,6 +110,7 @@ import sqlite3, sys
 from gevent import monkey
 monkey.patch_all()
 from pathlib import Path
+from archive.index.database import Database
 from archive.layout import DataLayout
 from archive.replay.frontpage import FrontPage
 from archive.replay.server import ReplayLayout, start_servers
@@ -127,7 +128,7 @@ def slow_search(database_url, words, section, paywalled, limit):
 
 layout = ReplayLayout.of(DataLayout.of(data_dir))
 servers = start_servers(
-    layout, lambda archive_url, run: FrontPage(f"sqlite:///{data_dir}/archive.sqlite3", slow_search,
+    layout, lambda archive_url, run: FrontPage(Database(f"sqlite:///{data_dir}/archive.sqlite3"), slow_search,
                                                archive_url=archive_url, run_blocking=run),
     "127.0.0.1", 0, 0)
 print("front", servers.front.url, "archive", servers.archive.url, flush=True)

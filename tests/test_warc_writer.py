@@ -88,7 +88,8 @@ def test_rollover_keeps_pairs_together_and_starts_each_file_with_warcinfo(tmp_pa
 def test_response_keeps_status_line_repeated_headers_and_exact_body(tmp_path: Path) -> None:
     writer = RollingWarcWriter(WriterConfig(directory=tmp_path, prefix="test"), {"software": "test"})
     body = bytes(range(256)) * 10  # binary: never decoded
-    response_location, request_location = writer.write_group(writer.factory.exchange(exchange(1, body)))
+    written = writer.factory.exchange(exchange(1, body))
+    response_location, _ = writer.write_group(written)
     writer.close()
     (path,) = tmp_path.iterdir()
     _, (_, resp_headers, resp_http, resp_body), (_, req_headers, req_http, _) = records(path)
@@ -102,19 +103,21 @@ def test_response_keeps_status_line_repeated_headers_and_exact_body(tmp_path: Pa
     assert req_http.protocol == "GET" and req_http.statusline == "/article/story-1?page=2&x=%20y HTTP/1.1"
     assert req_headers.get_header("WARC-Concurrent-To") == resp_headers.get_header("WARC-Record-ID")
     assert req_headers.get_header("WARC-Date") == resp_headers.get_header("WARC-Date")
-    assert response_location.record_id == resp_headers.get_header("WARC-Record-ID")
+    assert written[0].rec_headers.get_header("WARC-Record-ID") == resp_headers.get_header("WARC-Record-ID")
+    assert response_location.warc_file == path.name
 
 
 def test_locations_allow_reading_one_record_in_one_seek(tmp_path: Path) -> None:
     writer = RollingWarcWriter(WriterConfig(directory=tmp_path, prefix="test"), {"software": "test"})
-    locations = [writer.write_group(writer.factory.exchange(exchange(n)))[0] for n in range(5)]
+    groups = [writer.factory.exchange(exchange(n)) for n in range(5)]
+    locations = [(writer.write_group(group)[0], group[0].rec_headers.get_header("WARC-Record-ID")) for group in groups]
     writer.close()
-    for location in locations:
+    for location, record_id in locations:
         with (tmp_path / location.warc_file).open("rb") as stream:
             stream.seek(location.offset)
             member = stream.read(location.length)
         (record,) = list(ArchiveIterator(BytesIO(member)))
-        assert record.rec_headers.get_header("WARC-Record-ID") == location.record_id
+        assert record.rec_headers.get_header("WARC-Record-ID") == record_id
 
 
 @pytest.mark.parametrize("digest", ["sha1", "sha256"])

@@ -21,8 +21,9 @@ from typing import Any
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.cli.read import query, search
-from archive.cli.replay import browse, export, replay, show
+from archive.cli.extract import extract
+from archive.cli.read import query, search, show
+from archive.cli.replay import browse, export, replay
 from archive.cli.shared import (
     EXIT_FAILED,
     EXIT_OK,
@@ -67,8 +68,8 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     Example: newsarchive crawl morningstar --data-dir /srv/archive -s CLOSESPIDER_PAGECOUNT=50
     """
     settings = parse_overrides(overrides)
-    site = _profile_ref(site, profile_path, base_url, settings)
-    outcome = _crawl(site, data_dir, base_url, settings, resume=resume, log_file=log_file)
+    profile = _profile(site, profile_path, base_url, settings)
+    outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
     click.echo(outcome.summary())
     _judge(outcome)
 
@@ -80,9 +81,9 @@ def _judge(outcome: Any) -> None:
         raise SomePagesFailed(too_many)
 
 
-def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, overrides: dict[str, str]) -> str:
-    """The profile to crawl: --profile PATH, else SITE, else the ARCHIVE_PROFILE_PATH setting;
-    checked before anything starts, so a bad profile or a missing base URL is a usage error."""
+def _profile(site: str | None, profile_path: Path | None, base_url: str, overrides: dict[str, str]) -> Any:
+    """The profile to crawl, loaded once: --profile PATH, else SITE, else the ARCHIVE_PROFILE_PATH
+    setting; checked before anything starts, so a bad profile or a missing base URL is a usage error."""
     from crawler.sites import ProfileError, load_profile
 
     ref = str(profile_path) if profile_path else site or overrides.get("ARCHIVE_PROFILE_PATH", "")
@@ -101,11 +102,11 @@ def _profile_ref(site: str | None, profile_path: Path | None, base_url: str, ove
         overrides["ARCHIVE_PROFILE_PATH"] = str(profile_path)
     if not profile.default_base_url and not (base_url or overrides.get("ARCHIVE_BASE_URL")):
         raise click.UsageError(f"the {profile.name!r} profile works on any site: give its address with --base-url URL")
-    return ref
+    return profile
 
 
 def _crawl(
-    site: str,
+    profile: Any,  # a SiteProfile, or the name of a bundled one
     data_dir: Path | None,
     base_url: str,
     overrides: dict[str, str],
@@ -118,7 +119,7 @@ def _crawl(
 
     settings, _ = load_config(data_dir, overrides, base_url)
     try:
-        return run_crawl(site, settings, resume=resume, log_file=log_file)
+        return run_crawl(profile, settings, resume=resume, log_file=log_file)
     except ProfileError as exc:
         raise click.UsageError(str(exc)) from exc
     except (DatabaseNotMigrated, LockHeld) as exc:
@@ -135,6 +136,7 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
     Example: newsarchive demo --data-dir demo-data
     """
     from archive.cli.demo import print_demo_report
+    from archive.index.database import Database
     from newsarchive_site import build_site, serve
 
     data_dir = data_dir or Path("demo-data")
@@ -148,7 +150,8 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
         )
     click.echo(outcome.summary())
     _judge(outcome)
-    print_demo_report(outcome.config.database_url)
+    with Database(outcome.config.database_url) as database:
+        print_demo_report(database)
 
 
 @cli.command()
@@ -159,8 +162,8 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
 
     Example: newsarchive reindex --data-dir /srv/archive
     """
-    from archive.index.database import prepare_database
     from archive.cli.environment import damage_of, set_aside
+    from archive.index.database import Database
     from archive.index.reindex import reindex as rebuild
 
     log_to_stderr()
@@ -169,8 +172,9 @@ def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
         if damage := damage_of(config.database_url):  # rebuilt from scratch: the WARCs are the truth
             logging.getLogger(__name__).warning("The index is damaged (%s)", damage)
             set_aside(config.database_url)
-        prepare_database(config.database_url)
-        stats = rebuild(config.warc_dir, config.database_url)
+        with Database(config.database_url) as database:
+            database.prepare()
+            stats = rebuild(config.warc_dir, database)
     except DatabaseNotMigrated as exc:
         raise NotStarted(str(exc)) from exc
     except ArchiveError as exc:
@@ -192,15 +196,16 @@ def db_upgrade(data_dir: Path | None, overrides: tuple[str, ...], revision: str)
 
     Example: newsarchive db upgrade --data-dir /srv/archive
     """
-    from archive.index.database import current_revision, upgrade
+    from archive.index.database import Database
 
     log_to_stderr()
     _, config = load_config(data_dir, parse_overrides(overrides))
-    try:
-        upgrade(config.database_url, revision)
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    click.echo(f"{config.database_url} is at revision {current_revision(config.database_url)}")
+    with Database(config.database_url) as database:
+        try:
+            database.upgrade(revision)
+        except ArchiveError as exc:
+            raise Failed(str(exc)) from exc
+        click.echo(f"{config.database_url} is at revision {database.current_revision()}")
 
 
 @cli.command()
@@ -213,12 +218,15 @@ def runs(data_dir: Path | None, overrides: tuple[str, ...], limit: int, site: st
 
     Example: newsarchive runs --data-dir /srv/archive --limit 7
     """
+    from archive.index.database import Database
     from archive.index.runs import list_runs
 
     config = open_archive(data_dir, overrides)
     columns = ("id", "site", "started_at", "finished_at", "status")
     lines = []
-    for run in list_runs(config.database_url, limit, site):
+    with Database(config.database_url) as database:
+        found = list_runs(database, limit, site)
+    for run in found:
         values = {name: getattr(run, name) or "" for name in columns} | run.counts()
         lines.append(values)
     if not lines:
@@ -249,7 +257,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, browse, export):
+for command in (query, search, show, replay, browse, export, extract):
     cli.add_command(command)
 
 

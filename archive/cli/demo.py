@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import text
 
-from archive.index.database import make_engine
+from archive.index.database import Database
 
 EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
     (
@@ -25,21 +25,17 @@ EXAMPLE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
-def print_demo_report(database_url: str) -> None:
+def print_demo_report(database: Database) -> None:
     """Summarise the archive and run each example query, so a newcomer sees the index work."""
-    engine = make_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            total, paywalled = connection.execute(
-                text("SELECT COUNT(*), COALESCE(SUM(paywalled), 0) FROM articles")
-            ).one()
-            captures = connection.execute(text("SELECT COUNT(*) FROM captures")).scalar_one()
-            click.echo(f"\nIndex: {total} articles ({paywalled} paywalled), {captures} archived responses.")
-            for title, sql in EXAMPLE_QUERIES:
-                click.echo(f"\n-- {title}\n{sql};")
-                for row in connection.execute(text(sql)):
-                    click.echo("   " + " | ".join("" if value is None else str(value) for value in row))
-    finally:
-        engine.dispose()
-    database_path = database_url.removeprefix("sqlite:///")
+    with database.engine.connect() as connection:
+        total, paywalled = connection.execute(
+            text("SELECT COUNT(*), COALESCE(SUM(paywalled), 0) FROM articles")
+        ).one()
+        captures = connection.execute(text("SELECT COUNT(*) FROM captures")).scalar_one()
+        click.echo(f"\nIndex: {total} articles ({paywalled} paywalled), {captures} archived responses.")
+        for title, sql in EXAMPLE_QUERIES:
+            click.echo(f"\n-- {title}\n{sql};")
+            for row in connection.execute(text(sql)):
+                click.echo("   " + " | ".join("" if value is None else str(value) for value in row))
+    database_path = database.url.removeprefix("sqlite:///")
     click.echo(f"\nTry them yourself: sqlite3 {database_path}")

@@ -1,4 +1,6 @@
-"""`newsarchive query` and `newsarchive search`: read commands over the index, with one output option set.
+"""`newsarchive query`, `newsarchive search` and `newsarchive show`: reading the archive back.
+
+`query` and `search` read the index, `show` one capture from the WARC files (`archive.readers`).
 
 Every read command takes `output_options` (`--csv`, `--json`, `--nl`; a table by default: a rich
 table on a terminal, plain aligned columns otherwise) and prints rows through `echo_rows`.
@@ -21,7 +23,15 @@ from typing import Any
 
 import click
 
-from archive.cli.shared import Failed, NotStarted, data_dir_option, load_config, parse_overrides, setting_option
+from archive.cli.shared import (
+    Failed,
+    NotStarted,
+    data_dir_option,
+    load_config,
+    open_archive,
+    parse_overrides,
+    setting_option,
+)
 from archive.errors import ArchiveError, DatabaseNotMigrated
 from archive.terminal import printable
 
@@ -275,3 +285,37 @@ def search(
         for hit in hits
     ]
     echo_rows(columns, rows, output_format)
+
+
+@click.command()
+@data_dir_option
+@setting_option
+@click.argument("url")
+@click.option("--raw", is_flag=True, help="Write the archived response body (Content-Encoding undone) to stdout.")
+def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool) -> None:
+    """Print one capture of URL, read from the WARC: metadata, paywall marker and free text.
+
+    URL is the article's URL, a variant with tracking parameters, or any URL fetched on the way
+    to it (an old address that redirected). The latest capture is shown.
+
+    Example: newsarchive show --data-dir /srv/archive https://morningstaronline.co.uk/article/b/some-story
+    """
+    from archive.index.database import Database
+    from archive.readers.captures import CaptureReader, show_text
+
+    config = open_archive(data_dir, overrides)
+    try:
+        with Database(config.database_url) as database:
+            capture = CaptureReader(database, config.warc_dir).show(url)
+        if raw:
+            body = capture.decoded_body()
+        else:
+            text = show_text(capture)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
+    if raw:
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(body)
+        stdout.flush()
+    else:
+        click.echo(text, nl=False)

@@ -1,7 +1,8 @@
-"""`newsarchive show`, `replay`, `browse` and `export wacz`: reading the archive back.
+"""`newsarchive replay`, `newsarchive browse` and `newsarchive export wacz`: serving the archive,
+exploring its index, and packing it for others.
 
-Thin: find the data directory, call `archive.readers.captures`, `archive.replay`/`archive.replay.frontpage` or
-`archive.replay.wacz`, and turn their errors into `Error: …` with the documented exit codes.
+Thin: find the data directory, call `archive.replay` (server, front page, WACZ) or
+`archive.readers.browse`, and turn their errors into `Error: …` with the documented exit codes.
 """
 
 from __future__ import annotations
@@ -15,39 +16,6 @@ import click
 
 from archive.cli.shared import Failed, data_dir_option, log_to_stderr, open_archive, setting_option
 from archive.errors import ArchiveError
-
-
-@click.command()
-@data_dir_option
-@setting_option
-@click.argument("url")
-@click.option("--raw", is_flag=True, help="Write the archived response body (Content-Encoding undone) to stdout.")
-def show(data_dir: Path | None, overrides: tuple[str, ...], url: str, raw: bool) -> None:
-    """Print one capture of URL, read from the WARC: metadata, paywall marker and free text.
-
-    URL is the article's URL, a variant with tracking parameters, or any URL fetched on the way
-    to it (an old address that redirected). The latest capture is shown.
-
-    Example: newsarchive show --data-dir /srv/archive https://morningstaronline.co.uk/article/b/some-story
-    """
-    from archive.readers.captures import CaptureReader, describe
-
-    config = open_archive(data_dir, overrides)
-    try:
-        with CaptureReader(config.database_url, config.warc_dir) as reader:
-            capture = reader.show(url)
-        if raw:
-            body = capture.decoded_body()
-        else:
-            text = describe(capture)
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    if raw:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(body)
-        stdout.flush()
-    else:
-        click.echo(text, nl=False)
 
 
 @click.command()
@@ -70,6 +38,7 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
     from gevent import monkey
 
     monkey.patch_all()  # pywb runs on gevent; its app would patch at import anyway, so do it first
+    from archive.index.database import Database
     from archive.replay.frontpage import FrontPage, find_searcher
     from archive.replay.server import ReplayLayout, start_servers, update_index
 
@@ -78,27 +47,22 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
     layout = ReplayLayout.of(config.layout)
     if archive_port is None:
         archive_port = port + 1 if port else 0
-    pages: list[FrontPage] = []
+    with Database(config.database_url) as database:
 
-    def front_page(archive_url: str, run_blocking: Callable[..., Any]) -> FrontPage:
-        pages.append(FrontPage(config.database_url, find_searcher(), archive_url=archive_url,
-                               run_blocking=run_blocking))
-        return pages[-1]
+        def front_page(archive_url: str, run_blocking: Callable[..., Any]) -> FrontPage:
+            return FrontPage(database, find_searcher(), archive_url=archive_url, run_blocking=run_blocking)
 
-    try:
-        click.echo(str(update_index(layout)))
-        servers = start_servers(layout, front_page, host, port, archive_port)
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    click.echo(f"Serving the archive at {servers.front.url} (archived pages at {servers.archive.url}newsarchive/)")
-    sys.stdout.flush()
-    try:
-        servers.serve_forever()
-    except KeyboardInterrupt:
-        click.echo("Stopped.")
-    finally:
-        for page in pages:
-            page.close()
+        try:
+            click.echo(str(update_index(layout)))
+            servers = start_servers(layout, front_page, host, port, archive_port)
+        except ArchiveError as exc:
+            raise Failed(str(exc)) from exc
+        click.echo(f"Serving the archive at {servers.front.url} (archived pages at {servers.archive.url}newsarchive/)")
+        sys.stdout.flush()
+        try:
+            servers.serve_forever()
+        except KeyboardInterrupt:
+            click.echo("Stopped.")
 
 
 @click.command()
@@ -149,12 +113,14 @@ def export_wacz_command(data_dir: Path | None, overrides: tuple[str, ...], outpu
 
     Example: newsarchive export wacz --data-dir /srv/archive -o morningstar.wacz
     """
+    from archive.index.database import Database
     from archive.replay.wacz import export_wacz
 
     log_to_stderr()
     config = open_archive(data_dir, overrides)
     try:
-        summary = export_wacz(config.database_url, config.warc_dir, output)
+        with Database(config.database_url) as database:
+            summary = export_wacz(database, config.warc_dir, output)
     except ArchiveError as exc:
         raise Failed(str(exc)) from exc
     click.echo(str(summary))

@@ -85,10 +85,11 @@ def log_to_stderr() -> None:
 
 def require_current_schema(config: Any) -> None:
     """Exit 3 when the index's schema is not the one this code reads."""
-    from archive.index.database import require_current
+    from archive.index.database import Database
 
     try:
-        require_current(config.database_url)
+        with Database(config.database_url) as database:
+            database.require_current()
     except DatabaseNotMigrated as exc:
         raise NotStarted(str(exc)) from exc
 

@@ -1,4 +1,4 @@
-"""Engines and schema migrations: the only place that knows how to open and upgrade the database.
+"""The index database: the `Database` object, its engine and its schema migrations.
 
 The schema is created by Alembic migrations only (never `create_all`), so every database in the
 wild is at a known revision and `require_current` can refuse to write into a stale one.
@@ -7,6 +7,7 @@ wild is at a known revision and `require_current` can refuse to write into a sta
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,28 +131,6 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
-def current_revision(url: str) -> str | None:
-    """The revision the database is at, or None when it has never been migrated."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
-
-
-def prepare_database(url: str) -> None:
-    """Create the schema in a new, empty database; refuse an existing one that is not at head.
-
-    A first crawl just works, while an existing index is only ever migrated on purpose
-    (`newsarchive db upgrade`), never as a side effect of a crawl.
-    """
-    with migration_lock(url):  # crawls on other machines may create the same PostgreSQL schema at once
-        if current_revision(url) is None and not _has_tables(url):
-            upgrade(url)
-    require_current(url)
-
-
 # pg_advisory_lock key shared by every newsarchive process migrating one PostgreSQL database
 MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 
@@ -177,17 +156,72 @@ def migration_lock(url: str) -> Iterator[None]:
         engine.dispose()
 
 
-def _has_tables(url: str) -> bool:
-    engine = make_engine(url)
-    try:
-        return bool(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
+class Database:
+    """One index database, handed to everything that reads or writes it instead of a URL string.
 
+    It makes one engine, on first use, shared by every thread that works on the database (SQLAlchemy
+    engines are thread-safe), and disposed of by whoever made the `Database`.
+    """
 
-def require_current(url: str) -> None:
-    """Refuse to work on a database whose schema is not the one this code was written for."""
-    current = current_revision(url)
-    head = head_revision()
-    if current != head:
-        raise DatabaseNotMigrated(display_url(url), current, head)
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._engine_lock = threading.Lock()
+
+    @classmethod
+    def sqlite(cls, path: str | Path) -> Database:
+        return cls(sqlite_url(path))
+
+    def __str__(self) -> str:
+        return display_url(self.url)
+
+    def __repr__(self) -> str:
+        return f"Database({display_url(self.url)!r})"
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+    @property
+    def engine(self) -> Engine:
+        """The engine, with the SQLite settings every connection needs; made once."""
+        with self._engine_lock:
+            if self._engine is None:
+                self._engine = make_engine(self.url)
+            return self._engine
+
+    def dispose(self) -> None:
+        """Close the engine's connections; the next use opens new ones."""
+        with self._engine_lock:
+            if self._engine is not None:
+                self._engine.dispose()
+                self._engine = None
+
+    def current_revision(self) -> str | None:
+        """The revision the database is at, or None when it has never been migrated."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Migrate up to `revision`, creating the database (and its directory) if needed."""
+        upgrade(self.url, revision)
+
+    def prepare(self) -> None:
+        """Create the schema in a new, empty database; refuse an existing one that is not at head.
+
+        A first crawl just works, while an existing index is only ever migrated on purpose
+        (`newsarchive db upgrade`), never as a side effect of a crawl.
+        """
+        with migration_lock(self.url):  # crawls on other machines may create the same PostgreSQL schema at once
+            if self.current_revision() is None and not inspect(self.engine).get_table_names():
+                self.upgrade()
+        self.require_current()
+
+    def require_current(self) -> None:
+        """Refuse to work on a database whose schema is not the one this code was written for."""
+        current = self.current_revision()
+        head = head_revision()
+        if current != head:
+            raise DatabaseNotMigrated(str(self), current, head)

@@ -13,17 +13,16 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from archive.index.database import make_engine
+from archive.index.database import Database
 from archive.index.models import CrawlRun
 
 logger = logging.getLogger(__name__)
 
 
-def previous_failures(database_url: str, site: str) -> dict[str, str]:
+def previous_failures(database: Database, site: str) -> dict[str, str]:
     """URL -> failure kind of the site's last ended run ({} when there is none or no index)."""
-    engine = make_engine(database_url)
     try:
-        with engine.connect() as connection:
+        with database.engine.connect() as connection:
             stats = connection.execute(
                 select(CrawlRun.stats)
                 .where(CrawlRun.site == site, CrawlRun.status != "running")
@@ -33,7 +32,5 @@ def previous_failures(database_url: str, site: str) -> dict[str, str]:
     except SQLAlchemyError as exc:  # no index yet, or one the crawl itself will refuse
         logger.debug("No previous failures read: %s", exc)
         return {}
-    finally:
-        engine.dispose()
     failed = (stats or {}).get("failed_urls")
     return dict(failed) if isinstance(failed, dict) else {}

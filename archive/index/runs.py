@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from archive.index.database import make_engine
+from archive.index.database import Database
 from archive.index.models import CrawlRun
 
 
@@ -37,17 +37,13 @@ class RunSummary:
         }
 
 
-def list_runs(database_url: str, limit: int = 20, site: str | None = None) -> list[RunSummary]:
+def list_runs(database: Database, limit: int = 20, site: str | None = None) -> list[RunSummary]:
     """The latest `limit` runs, newest first, optionally of one site only."""
-    engine = make_engine(database_url)
-    try:
-        query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
-        if site:
-            query = query.where(CrawlRun.site == site)
-        with engine.connect() as connection:
-            return [
-                RunSummary(row.id, row.site, row.started_at, row.finished_at, row.status, row.stats or {})
-                for row in connection.execute(query)
-            ]
-    finally:
-        engine.dispose()
+    query = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)
+    if site:
+        query = query.where(CrawlRun.site == site)
+    with database.engine.connect() as connection:
+        return [
+            RunSummary(row.id, row.site, row.started_at, row.finished_at, row.status, row.stats or {})
+            for row in connection.execute(query)
+        ]

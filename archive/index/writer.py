@@ -15,10 +15,9 @@ import time
 from types import TracebackType
 from typing import Final
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from archive.index.database import display_url, make_engine, require_current
+from archive.index.database import Database
 from archive.errors import ArchiveError, IngestError
 from archive.index.ingest import ArticleRecord, CaptureRecord, IngestItem, Ingestor, RunFinished
 
@@ -32,7 +31,7 @@ class _Close:
 _CLOSE: Final = _Close()
 
 
-def describe(item: IngestItem) -> str:
+def item_name(item: IngestItem) -> str:
     """A one-line name of an item for logs (its payload may be a whole article)."""
     if isinstance(item, ArticleRecord):
         return f"article record {item.record_id} ({item.payload.get('url')}) in {item.warc_file}"
@@ -49,12 +48,12 @@ class DatabaseWriter:
     A batch is written once it is full or `flush_interval` seconds after its first item arrived.
     """
 
-    def __init__(self, url: str, batch_size: int = 200, flush_interval: float = 1.0) -> None:
+    def __init__(self, database: Database, batch_size: int = 200, flush_interval: float = 1.0) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if flush_interval <= 0:
             raise ValueError(f"flush_interval must be positive, not {flush_interval}")
-        self.url = url
+        self.database = database
         self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.errors = 0  # items that could not be written
@@ -63,7 +62,6 @@ class DatabaseWriter:
         self._queue: queue.SimpleQueue[IngestItem | _Close] = queue.SimpleQueue()
         self._lock = threading.Lock()  # makes "closed?" and "enqueue" one step
         self._closed = False
-        self._engine: Engine | None = None
         self._fatal: ArchiveError | None = None  # the database cannot be written at all
         # started here, so no caller can forget to; all database I/O happens on this thread
         self._thread = threading.Thread(target=self._run, name="newsarchive-db-writer", daemon=True)
@@ -73,7 +71,7 @@ class DatabaseWriter:
         """Queue an item for writing; never blocks. Items are written in submission order."""
         with self._lock:
             if self._closed:
-                raise RuntimeError(f"{describe(item)} submitted after the writer was closed")
+                raise RuntimeError(f"{item_name(item)} submitted after the writer was closed")
             self._queue.put(item)
 
     def close(self, timeout: float | None = None) -> None:
@@ -83,7 +81,7 @@ class DatabaseWriter:
                 self._closed = True
                 self._queue.put(_CLOSE)
         self._thread.join(timeout)
-        database = display_url(self.url)
+        database = str(self.database)
         if self._fatal is not None:
             raise self._fatal
         if self._thread.is_alive():
@@ -111,30 +109,26 @@ class DatabaseWriter:
 
     def _run(self) -> None:
         try:
-            require_current(self.url)
+            self.database.require_current()
         except Exception as error:
             # nothing can be written: say so once, from close(), and drop what arrives meanwhile
             logger.error("Database writer not started: %s", error)
             self._fatal = (
                 error
                 if isinstance(error, ArchiveError)
-                else IngestError(f"cannot open {display_url(self.url)}: {error}")
+                else IngestError(f"cannot open {self.database}: {error}")
             )
             while not isinstance(self._queue.get(), _Close):
                 pass
             return
-        self._engine = make_engine(self.url)
-        try:
-            while True:
-                first = self._queue.get()
-                if isinstance(first, _Close):
-                    return
-                batch, closing = self._collect(first)
-                self._write(batch)
-                if closing:
-                    return
-        finally:
-            self._engine.dispose()
+        while True:
+            first = self._queue.get()
+            if isinstance(first, _Close):
+                return
+            batch, closing = self._collect(first)
+            self._write(batch)
+            if closing:
+                return
 
     def _collect(self, first: IngestItem) -> tuple[list[IngestItem], bool]:
         """The batch that starts with `first`, and whether `close()` was reached."""
@@ -155,9 +149,9 @@ class DatabaseWriter:
 
     def _write(self, batch: list[IngestItem]) -> None:
         """One transaction for the batch; if it fails, one per item to find the culprit."""
-        assert self._engine is not None
+        engine = self.database.engine
         try:
-            with Session(self._engine) as session, session.begin():
+            with Session(engine) as session, session.begin():
                 Ingestor(session).apply(batch)
         except Exception as error:
             if len(batch) == 1:
@@ -166,7 +160,7 @@ class DatabaseWriter:
             logger.warning("A batch of %d items failed; writing them one by one", len(batch))
             for item in batch:
                 try:
-                    with Session(self._engine) as session, session.begin():
+                    with Session(engine) as session, session.begin():
                         Ingestor(session).apply_one(item)
                 except Exception as error:
                     self._failed(item, error)
@@ -174,15 +168,15 @@ class DatabaseWriter:
                     self.written += 1
         else:
             self.written += len(batch)
-            logger.debug("Wrote %d items to %s", len(batch), display_url(self.url))
+            logger.debug("Wrote %d items to %s", len(batch), self.database)
 
     def _failed(self, item: IngestItem, error: Exception) -> None:
         from archive.machine_errors import explain
 
         if reason := explain(error):  # disk full, read-only: one line, the traceback says nothing more
-            logger.error("Could not write %s to the database: %s", describe(item), reason)
+            logger.error("Could not write %s to the database: %s", item_name(item), reason)
         else:
-            logger.error("Could not write %s to the database", describe(item), exc_info=error)
+            logger.error("Could not write %s to the database", item_name(item), exc_info=error)
         self.errors += 1
         if self._first_error is None:
             self._first_error = error

@@ -14,23 +14,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from sqlalchemy import Boolean, ColumnElement, Connection, Engine, Row, bindparam, select
+from sqlalchemy import Boolean, ColumnElement, Connection, Row, bindparam, select
 from sqlalchemy.ext.compiler import compiles
-from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
 from archive.content_encoding import CannotDecode, DecodedTooLarge, content_codings
 from archive.content_encoding import decode_content as decode_capped
 from archive.errors import ArchiveError
-from archive.index.database import make_engine
+from archive.index.database import Database
 from archive.index.models import Article, Capture
 from archive.terminal import printable
-from archive.urls import canonical_url  # stdlib and w3lib only: no Scrapy in archive/
+from archive.urls import canonical_url
+from archive.warc.reader import RecordUnreadable, read_record
+from archive.warc.records import RecordLocation
 
 MAX_REDIRECTS = 10
 MAX_DECODED_BODY = 64 * 1024 * 1024  # bytes `show --raw` decompresses; DOWNLOAD_MAXSIZE is 20 MiB
@@ -47,18 +47,6 @@ class CaptureNotFound(ArchiveError):
         )
 
 
-class RecordUnreadable(ArchiveError):
-    """The WARC record the index points at cannot be read back."""
-
-    def __init__(self, path: Path, offset: int, reason: str) -> None:
-        self.path = path
-        self.offset = offset
-        super().__init__(
-            f"cannot read the WARC record at offset {offset} of {path}: {reason} "
-            "(run `newsarchive reindex` if the WARC files were moved or rewritten)"
-        )
-
-
 class OriginalNotFound(ArchiveError):
     """A revisit refers to a response record the index does not hold."""
 
@@ -67,15 +55,6 @@ class OriginalNotFound(ArchiveError):
             f"revisit record {revisit_id} refers to {refers_to or 'no record'}, which is not in the index "
             "(run `newsarchive reindex` if WARC files were added or moved)"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class RecordLocation:
-    """Where one record lives: a file inside the WARC directory, and its gzip member."""
-
-    warc_file: str
-    offset: int
-    length: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,25 +93,6 @@ class ArchivedCapture:
         headers = self.response_record.http_headers
         encoding = (headers.get_header("Content-Encoding") or "") if headers else ""
         return decode_content(self.body, encoding)
-
-
-def read_record(warc_dir: Path, location: RecordLocation) -> tuple[ArcWarcRecord, bytes]:
-    """The record whose gzip member starts at `location`, and its raw content: one seek, one read."""
-    path = warc_dir / location.warc_file
-    try:
-        with path.open("rb") as stream:
-            stream.seek(location.offset)
-            member = stream.read(location.length)
-    except OSError as exc:
-        raise RecordUnreadable(path, location.offset, exc.strerror or str(exc)) from exc
-    if len(member) != location.length:
-        raise RecordUnreadable(path, location.offset, f"file ends after {len(member)} of {location.length} bytes")
-    try:
-        for record in ArchiveIterator(BytesIO(member), check_digests=False):
-            return record, record.raw_stream.read()
-    except Exception as exc:  # warcio raises bare Exceptions for malformed members
-        raise RecordUnreadable(path, location.offset, str(exc)) from exc
-    raise RecordUnreadable(path, location.offset, "no WARC record there")
 
 
 def decode_content(body: bytes, content_encoding: str, max_size: int = MAX_DECODED_BODY) -> bytes:
@@ -209,32 +169,18 @@ _ARTICLE_CAPTURE_BY_ID = select(Article.latest_capture_id).where(Article.id == b
 class CaptureReader:
     """Finds captures by URL in the index and reads them from the WARC files.
 
-    The database engine is opened at the first `show` and kept until `close` (or the end of a
-    `with` block), so a reader that shows many captures compiles its statements once.
+    It works on the database's one engine, so a reader that shows many captures compiles its
+    statements once.
     """
 
-    def __init__(self, database_url: str, warc_dir: Path) -> None:
-        self.database_url = database_url
+    def __init__(self, database: Database, warc_dir: Path) -> None:
+        self.database = database
         self.warc_dir = Path(warc_dir)
-        self._engine: Engine | None = None
-
-    def __enter__(self) -> CaptureReader:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
 
     def show(self, url: str) -> ArchivedCapture:
         """The latest full capture of the article at `url` (or of the page, if it is not an article),
         with the latest revisit that found it unchanged."""
-        if self._engine is None:
-            self._engine = make_engine(self.database_url)
-        with self._engine.connect() as connection:
+        with self.database.engine.connect() as connection:
             capture, redirects = self._resolve(connection, url)
             if capture.article_id is not None:
                 latest_id = connection.execute(_ARTICLE_CAPTURE_BY_ID, {"id": capture.article_id}).scalar()
@@ -321,7 +267,7 @@ def _is_redirect(status: int | None) -> bool:
     return status is not None and 300 <= status < 400
 
 
-def describe(capture: ArchivedCapture) -> str:
+def show_text(capture: ArchivedCapture) -> str:
     """The capture as `newsarchive show` prints it: metadata, paywall marker, then the free text."""
     lines = []
     if capture.redirects:

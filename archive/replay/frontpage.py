@@ -25,7 +25,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from archive.index.database import make_engine
+from archive.index.database import Database
 from archive.errors import ArchiveError
 from archive.index.models import Article, Capture
 from archive.replay.dashboard import Dashboard
@@ -114,16 +114,16 @@ def find_searcher() -> Searcher | None:
 class FrontPage:
     """A WSGI app rendering the list of archived articles."""
 
-    def __init__(self, database_url: str, searcher: Searcher | None = None, limit: int = DEFAULT_LIMIT,
+    def __init__(self, database: Database, searcher: Searcher | None = None, limit: int = DEFAULT_LIMIT,
                  collection: str = COLLECTION, archive_url: str = "/",
                  run_blocking: Callable[..., Any] | None = None) -> None:
-        self.database_url = database_url
+        self.database = database
         self.searcher = searcher
         self.limit = limit
         self.collection = collection
         self.archive_url = archive_url.rstrip("/")  # the archive's origin: "http://127.0.0.1:8081"
         self.run_blocking = run_blocking or (lambda function, *args: function(*args))
-        self.engine = make_engine(database_url)
+        self.engine = database.engine
         self.templates = Environment(
             loader=PackageLoader("archive.replay", "templates"), autoescape=select_autoescape(["html"])
         )
@@ -159,7 +159,7 @@ class FrontPage:
         paywalled = PAYWALL_FILTERS.get(filters.paywall)
         ranked: list[int] | None = None
         if filters.words and self.searcher is not None:
-            ranked = self.searcher(self.database_url, filters.words, filters.section or None,
+            ranked = self.searcher(self.database.url, filters.words, filters.section or None,
                                    paywalled, self.limit)
         query = self._query(filters, paywalled, ranked)
         with Session(self.engine) as session:
@@ -198,6 +198,3 @@ class FrontPage:
             article.id, article.title, article.url, article.section, article.published_at,
             article.paywalled, article.paywall_kind, article.word_count, replay, http_url(article.url),
         )
-
-    def close(self) -> None:
-        self.engine.dispose()

@@ -23,7 +23,7 @@ import wacz.main
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive.index.database import make_engine
+from archive.index.database import Database
 from archive.errors import ArchiveError
 from archive.index.models import Article, Capture
 from archive.replay.server import REPLAY_RECORDS
@@ -62,22 +62,18 @@ class WaczSummary:
         return f"Wrote {self.path}: {self.warc_files} WARC files, {self.pages} pages"
 
 
-def article_pages(database_url: str) -> list[Page]:
+def article_pages(database: Database) -> list[Page]:
     """The latest capture of every archived article, newest publication first."""
-    engine = make_engine(database_url)
-    try:
-        with Session(engine) as session:
-            rows = session.execute(
-                select(Capture.url, Capture.captured_at, Article.title)
-                .join(Capture, Capture.id == Article.latest_capture_id)
-                .order_by(Article.published_at.desc(), Article.id)
-            ).all()
-    finally:
-        engine.dispose()
+    with Session(database.engine) as session:
+        rows = session.execute(
+            select(Capture.url, Capture.captured_at, Article.title)
+            .join(Capture, Capture.id == Article.latest_capture_id)
+            .order_by(Article.published_at.desc(), Article.id)
+        ).all()
     return [Page(url, _iso_z(captured_at), title) for url, captured_at, title in rows]
 
 
-def export_wacz(database_url: str, warc_dir: Path, output: Path) -> WaczSummary:
+def export_wacz(database: Database, warc_dir: Path, output: Path) -> WaczSummary:
     """Write `output` as a WACZ of every closed WARC file in `warc_dir`."""
     warcs = sorted(str(path) for path in Path(warc_dir).glob("*.warc.gz"))
     if not warcs:
@@ -85,7 +81,7 @@ def export_wacz(database_url: str, warc_dir: Path, output: Path) -> WaczSummary:
     output = Path(output)
     if not output.parent.is_dir():
         raise ExportError(f"directory {output.parent} does not exist: create it or choose another -o")
-    pages = article_pages(database_url)
+    pages = article_pages(database)
 
     with tempfile.TemporaryDirectory(prefix="newsarchive-wacz-") as scratch:
         pages_file = Path(scratch) / "pages.jsonl"

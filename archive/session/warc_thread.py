@@ -1,8 +1,8 @@
-"""The archive writer thread: the only owner of the WARC file handle.
+"""The WARC writer thread: the only owner of the WARC file handle.
 
 Callers on Scrapy's reactor thread only enqueue; serialising, gzipping and file I/O happen here. After
-each record group lands on disk, its location goes to the index sink (the database writer), in the
-order written, so the live index is built from exactly what reindex would read back.
+each record group lands on disk, the records written go through the record translator that reindex
+uses, and its items to the index sink (the database writer), in the order written.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from warcio.recordloader import ArcWarcRecord
+
 from archive.errors import ArchiveWriteError
-from archive.index.ingest import RUN_SCHEMA, ArticleRecord, CaptureRecord, RunFinished
-from archive.warc.records import HttpExchange, warc_date
-from archive.warc.writer import RecordLocation, RollingWarcWriter
+from archive.index.ingest import RUN_SCHEMA
+from archive.index.translate import RecordTranslator
+from archive.warc.records import HttpExchange, RecordLocation
+from archive.warc.writer import RollingWarcWriter
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +41,14 @@ class _Metadata:
 _CLOSE = object()
 
 
-class Archiver:
+class WarcWriterThread:
     """Queue-fed WARC writing in a background thread, feeding the index sink in write order."""
 
     def __init__(self, writer: RollingWarcWriter, sink: Sink, run_uuid: str) -> None:
         self.writer = writer
         self.sink = sink
         self.run_uuid = run_uuid
+        self.translator = RecordTranslator(current_run=run_uuid)
         self.records_written = 0
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._error: BaseException | None = None
@@ -100,58 +104,20 @@ class Archiver:
         factory = self.writer.factory
         if isinstance(job, HttpExchange):
             records = factory.exchange(job)
-            response_location = self.writer.write_group(records)[0]
+            locations = self.writer.write_group(records)
             self.records_written += 2
-            self.sink(self._capture(job, response_location))
+            self._index(records[0], locations[0])  # the response (or revisit); requests are not indexed
         elif isinstance(job, _Metadata):
             if job.payload.get("schema") == RUN_SCHEMA:
                 # the run's own record states what the run wrote: every record before it
                 job.payload["stats"]["archive/warc_bytes"] = self.writer.bytes_written
                 job.payload["stats"]["archive/records"] = self.records_written
-            record = factory.metadata(
-                job.target_uri,
-                job.payload,
-                concurrent_to=job.concurrent_to,
-                date=job.date,
-            )
-            location = self.writer.write_group([record])[0]
+            record = factory.metadata(job.target_uri, job.payload, concurrent_to=job.concurrent_to, date=job.date)
+            (location,) = self.writer.write_group([record])
             self.records_written += 1
-            self.sink(self._indexed_metadata(job, location))
+            self._index(record, location, job.payload)
 
-    def _capture(self, exchange: HttpExchange, location: RecordLocation) -> CaptureRecord:
-        headers = {name.lower(): value.decode("latin-1") for name, value in exchange.response_headers}
-        revisit = exchange.revisit
-        return CaptureRecord(
-            record_type="response" if revisit is None else "revisit",
-            refers_to=None if revisit is None else revisit.refers_to,
-            etag=headers.get(b"etag"),
-            last_modified=headers.get(b"last-modified"),
-            record_id=location.record_id,
-            url=exchange.url,
-            captured_at=location.date,
-            status=exchange.status,
-            content_type=headers.get(b"content-type", ""),
-            payload_digest=location.payload_digest or "",
-            warc_file=location.warc_file,
-            offset=location.offset,
-            length=location.length,
-            run_uuid=self.run_uuid,
-        )
-
-    def _indexed_metadata(self, job: _Metadata, location: RecordLocation) -> object:
-        if job.payload.get("schema") == RUN_SCHEMA:
-            return RunFinished(
-                run_uuid=job.payload["run_uuid"],
-                finished_at=job.payload["finished_at"],
-                status=job.payload["status"],
-                stats=job.payload["stats"],
-            )
-        return ArticleRecord(
-            record_id=location.record_id,
-            concurrent_to=job.concurrent_to or "",
-            captured_at=warc_date(job.date),
-            payload=job.payload,
-            warc_file=location.warc_file,
-            offset=location.offset,
-            length=location.length,
-        )
+    def _index(self, record: ArcWarcRecord, location: RecordLocation, payload: Any = None) -> None:
+        """Index what was written exactly as reindex will read it back: the same translator."""
+        for item in self.translator.items(record, location, payload=payload):
+            self.sink(item)

@@ -53,6 +53,16 @@ def warc_date(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@dataclass(frozen=True, slots=True)
+class RecordLocation:
+    """Where one record lives, to be read back in one seek: a file in the WARC directory, and its
+    gzip member (every record is a member of its own)."""
+
+    warc_file: str  # final file name (without `.open`), relative to the WARC directory
+    offset: int
+    length: int  # of the gzip member
+
+
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 IDENTICAL_PAYLOAD_DIGEST = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 

@@ -18,25 +18,11 @@ from typing import BinaryIO
 
 from warcio.recordloader import ArcWarcRecord
 
-from archive.warc.records import RecordFactory, RecordSerialiser
+from archive.warc.records import RecordFactory, RecordLocation, RecordSerialiser
 
 logger = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
-
-
-@dataclass(frozen=True, slots=True)
-class RecordLocation:
-    """Where a written record lives: enough to read it back in one seek."""
-
-    record_id: str
-    record_type: str
-    target_uri: str
-    date: str
-    warc_file: str  # final file name (without `.open`), relative to the WARC directory
-    offset: int
-    length: int  # of the gzip member
-    payload_digest: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +70,8 @@ class RollingWarcWriter:
     def write_group(self, records: Sequence[ArcWarcRecord]) -> list[RecordLocation]:
         """Write records back to back in one file, flushed; rolls over first if the group would not fit.
 
-        Each record is stamped with the WARC-Warcinfo-ID of the file it actually lands in.
+        Each record is stamped with the WARC-Warcinfo-ID of the file it actually lands in; its
+        headers (record id, date, digests) are final once written.
         """
         if self._handle is None:
             self._roll_over()
@@ -93,7 +80,7 @@ class RollingWarcWriter:
         if self._size + group_size > self.config.max_size and self._size > self._warcinfo_size:
             self._roll_over()
             members = self._serialise(records)
-        locations = [self._append(record, member) for record, member in zip(records, members)]
+        locations = [self._append(member) for member in members]
         # in the file (the OS's page cache) before the caller indexes it: a killed crawl never
         # leaves index rows pointing past the end of the file
         self._handle.flush()
@@ -135,27 +122,17 @@ class RollingWarcWriter:
         self._size = 0
         warcinfo = self.factory.warcinfo(self._name, self.warcinfo_fields)
         self.warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
-        self._append(warcinfo, self._gzip_member(warcinfo))
+        self._append(self._gzip_member(warcinfo))
         self._warcinfo_size = self._size
         logger.info("Opened WARC file %s", path)
 
-    def _append(self, record: ArcWarcRecord, member: bytes) -> RecordLocation:
+    def _append(self, member: bytes) -> RecordLocation:
         assert self._handle is not None
         offset = self._size
         self._handle.write(member)
         self._size += len(member)
         self.bytes_written += len(member)
-        headers = record.rec_headers
-        return RecordLocation(
-            record_id=headers.get_header("WARC-Record-ID"),
-            record_type=record.rec_type,
-            target_uri=headers.get_header("WARC-Target-URI") or "",
-            date=headers.get_header("WARC-Date"),
-            warc_file=self._name,
-            offset=offset,
-            length=len(member),
-            payload_digest=headers.get_header("WARC-Payload-Digest"),
-        )
+        return RecordLocation(self._name, offset, len(member))
 
     def _gzip_member(self, record: ArcWarcRecord) -> bytes:
         """Serialise with warcio (digests, lengths), then gzip as one member at our level."""

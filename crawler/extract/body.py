@@ -1,8 +1,11 @@
 """Free text and paywall: walk the body in document order and stop where the paywall begins.
 
-The free part ends at the first paywall element (overlay, locked part, wall message — see
-`paywall`) or the Similar stories block, whichever comes first; chrome (appeal, newsletter, menus)
-is skipped wherever it sits, even inside the body after malformed HTML moved it there.
+The body is the profile's body elements, or on a page no selector describes the box the block
+reader (`content`) finds, read block by block. The free part ends at the first paywall element
+(overlay, locked part, wall message — see `paywall`) or the Similar stories block, whichever comes
+first — a Similar-stories heading inside the reader's box ends nothing when prose follows it;
+chrome (appeal, newsletter, menus) is skipped wherever it sits, even inside the body after
+malformed HTML moved it there.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from lxml.html import HtmlElement
 from crawler.sites import SiteProfile
 
 from .article import PaywallMarker
+from .budget import Budget
 from .content import Block, article_blocks, main_box, read_blocks
-from .dom import css, xpath
-from .paywall import LOCKED, MESSAGE, Evidence, decide, mark_hidden
+from .dom import by_selector, css, css_any, xpath
+from .paywall import DECLARED, HIDDEN, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden
 from .text import element_text, word_count
 
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
@@ -47,7 +51,7 @@ class Container:
         return self.roots[0] if self.roots else None
 
 
-def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
+def find_container(page: HtmlElement, profile: SiteProfile, budget: Budget | None = None) -> Container:
     """The profile's body elements holding paragraphs, else the block reader's main box.
 
     The body selectors of a profile that reads any site (`urls.articles_by_markup`) are only a hint:
@@ -55,8 +59,7 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
     one of several sibling blocks, or a teaser), the reader's box wins."""
     empty: list[HtmlElement] = []
     chosen: list[HtmlElement] = []
-    for selector in profile.selectors.body:
-        found = css(page, selector)
+    for _selector, found in by_selector(page, profile.selectors.body):
         # outermost matches only: a body selector may match nested elements too
         found_set = set(found)
         outer = [e for e in found if not any(a in found_set for a in e.iterancestors())]
@@ -66,11 +69,13 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
         empty = empty or outer
     if chosen and not profile.articles_by_markup:
         return Container(tuple(chosen), True)
-    if empty and not chosen:  # the body element is there but holds no text: a hard paywall
+    if empty and not chosen and not profile.articles_by_markup:  # a body element without text: a hard paywall
         return Container(tuple(empty[:1]), True)
-    reading = read_blocks(page)
+    reading = read_blocks(page, budget=budget)
     box = main_box(reading)
     if box is None:
+        if empty and not chosen:
+            return Container(tuple(empty[:1]), True)
         return Container(tuple(chosen), bool(chosen))
     blocks = tuple(article_blocks(reading, box))
     in_chosen = 0
@@ -82,14 +87,15 @@ def find_container(page: HtmlElement, profile: SiteProfile) -> Container:
     if chosen and in_chosen >= HINT_SHARE * sum(b.size for b in blocks if b.prose):
         # the hint agrees: its elements are the body, read block by block like the reader's box
         hinted = tuple(b for e in chosen if e in reading.spans for b in article_blocks(reading, e))
-        return Container(tuple(chosen), False, hinted, page_prose)
+        if hinted:
+            return Container(tuple(chosen), False, hinted, page_prose)
     return Container((box,), False, blocks, page_prose)
 
 
 def _chrome(profile: SiteProfile, container: HtmlElement) -> set[HtmlElement]:
     """Chrome inside the body element (only there can it leak into the text): elements matching
     chrome selectors, plus the box around each chrome text, never the body element itself."""
-    excluded = {found for selector in profile.chrome.selectors for found in css(container, selector)}
+    excluded = set(css_any(container, profile.chrome.selectors))
     excluded.discard(container)
     for marker in profile.chrome.texts:
         for found in xpath(container, _SCOPED_TEXT_XPATH, marker=marker):
@@ -127,8 +133,9 @@ def _role(element: HtmlElement, roles: dict[HtmlElement, tuple[int, str]], conta
 
 def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: set[HtmlElement],
           similar: set[HtmlElement], roles: dict[HtmlElement, tuple[int, str]], paywalled: bool | None,
-          free: list[str], locked: list[str]) -> bool:
-    """Collect one body element's paragraphs into `free` / `locked`; True once a stop was reached.
+          free: list[str], locked: list[str], read: set[HtmlElement]) -> bool:
+    """Collect one body element's paragraphs into `free` / `locked` (their elements into `read`);
+    True once a stop was reached.
 
     A Similar-stories start ends the text only when no prose follows it in the body (an in-body
     "Read more" teaser heading does not end the article)."""
@@ -138,7 +145,10 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
         prose_after: set[HtmlElement] = set()
     else:
         texts = {}
+        teaser_headings = {heading.lower() for heading in profile.similar.headings}
         for block in container.blocks:
+            if block.heading and block.text.lower() in teaser_headings:
+                continue  # "Read more" over an in-body teaser is not the article's text
             texts.setdefault(block.element, []).append(block.text)
         prose_after = {block.element for block in container.blocks if block.prose}
     pending: list[str] = []
@@ -154,6 +164,7 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
         if role == MESSAGE:
             continue
         found = texts[element] or [element_text(element)]
+        read.add(element)
         for text in found:
             if not text:
                 continue
@@ -161,9 +172,8 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
                 if paywalled:
                     locked.append(text)
             elif stopped_by_similar:
-                if element in prose_after:  # prose after the heading: the article goes on
-                    free.extend(pending)
-                    pending.clear()
+                if element in prose_after:  # prose after the heading: the article goes on, the
+                    pending.clear()          # teaser between them is left out
                     stopped_by_similar = False
                     free.append(text)
                 else:
@@ -171,6 +181,31 @@ def _walk(root: HtmlElement, container: Container, profile: SiteProfile, stops: 
             else:
                 free.append(text)
     return stopped
+
+
+def _locked_unread(evidence: Evidence, roots: tuple[HtmlElement, ...], read: set[HtmlElement]) -> list[str]:
+    """Paragraphs of locked blocks the body walk did not read: declared or generic ones outside the
+    body elements (a hasPart block beside the free part, a paywall box holding the rest of the
+    story), and ones inside that the block reader left out (hidden by CSS, or named "paywall…").
+    Text in the HTML is counted as free or as locked, never as neither."""
+    inside_roots = set(roots)
+    around_roots = {node for root in roots for node in root.iterancestors()}
+    counted: set[HtmlElement] = set()
+    texts: list[str] = []
+    outer_first = sorted(evidence.roles.items(), key=lambda item: sum(1 for _ in item[0].iterancestors()))
+    for element, (tier, role) in outer_first:
+        if role != LOCKED or tier not in (DECLARED, WEAK, HIDDEN) or element in around_roots:
+            continue
+        lineage = (element, *element.iterancestors())
+        if any(node in counted for node in lineage):
+            continue
+        if any(node in inside_roots for node in lineage) and any(node in read for node in element.iter()):
+            continue  # inside the body, and the walk read it
+        counted.add(element)
+        paragraphs = [text for text in (element_text(p) for p in element.iter("p")) if text]
+        whole = element_text(element) if not paragraphs else ""
+        texts.extend(paragraphs or ([whole] if whole else []))
+    return texts
 
 
 def extract_body(
@@ -188,6 +223,7 @@ def extract_body(
     verdict = decide(evidence, profile)
     free: list[str] = []
     locked: list[str] = []
+    read: set[HtmlElement] = set()
     for root in container.roots:
         protected = {root, *root.iterancestors()}
         if verdict.paywalled:
@@ -195,11 +231,15 @@ def extract_body(
         roles = {e: r for e, r in evidence.roles.items() if e not in protected}
         similar = {e for e in similar_starts if e not in protected}
         stops: set[HtmlElement] = set(roles) if verdict.paywalled else set()
+        if verdict.paywalled and any(evidence.roles.get(e) == (DECLARED, LOCKED) for e in protected):
+            stops.add(root)  # the publisher declares the whole body locked: none of it is free
         if container.from_profile:
             stops.update(similar)
             similar = set()
-        if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked):
+        if _walk(root, container, profile, stops, similar, roles, verdict.paywalled, free, locked, read):
             break
+    if verdict.paywalled:
+        locked.extend(_locked_unread(evidence, container.roots, read))
 
     kind = None
     if verdict.paywalled:

@@ -1,23 +1,28 @@
 """The article's text blocks on a page no profile selector describes: one pass over the tree.
 
 The page is cut into text blocks as a reader sees them (a paragraph, a heading, a list item, the text
-a <div> holds between its child blocks), each with its words and the words of its links. Blocks that
-read like prose (enough words, few of them links, outside navigation, asides, comments, share bars…)
-score their words, and blocks of chrome (link lists, menus, short scraps) score minus theirs. Each
+a <div> holds between its child blocks), each with its length and the length of its links, counted in
+characters so that scripts without spaces count alike. Blocks that read like prose (long enough, few
+of their characters in links, outside navigation, asides, comments, share bars…) score their length,
+and blocks of chrome (link lists, menus, short scraps) cost part of theirs. Each
 element's score is the sum over the blocks under it, so the element with the highest score is the
 tightest box holding the article's prose: the one parent of a body split over sibling blocks, not
 one of them, and not the whole page with its menus. The article is that element's readable blocks.
 
-Everything is read in the same walk (no XPath or CSS scan per candidate), recursion is bounded by
-the tree depth lxml allows, and no regular expression sees more than one class attribute.
+Everything is read in the same walk (no XPath or CSS scan per candidate); recursion stops at
+`MAX_DEPTH` levels, and no regular expression sees more than one class attribute.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml.html import HtmlElement
+
+from .budget import Budget
+from .text import element_text
 
 # Elements whose text is never article text, with everything inside them.
 _SKIP = frozenset({
@@ -28,6 +33,7 @@ _SKIP = frozenset({
 # Elements that hold chrome unless they hold most of the page's prose (ASP.NET wraps pages in a <form>).
 _CHROME_TAGS = frozenset({"form", "header", "footer", "aside"})
 _ARTICLE_TAGS = frozenset({"article", "main", "body", "html"})
+_PAGE_TAGS = frozenset({"body", "html"})
 # Elements that start a new text block; inline elements (a, span, em, b, br…) add to their block's text.
 _BLOCK = frozenset({
     "p", "div", "section", "article", "main", "li", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4",
@@ -35,6 +41,7 @@ _BLOCK = frozenset({
     "address", "details", "summary", "hr", "fieldset", "hgroup", "form", "header", "footer", "aside",
 })
 _HEADINGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+_ALL_HEADINGS = _HEADINGS | {"h1"}
 _PROSE = frozenset({"p", "div", "blockquote", "pre", "td", "dd", "section", "article", "li", "center", "main"})
 # class / id words of boxes that hold no article text (whole words of the attribute, split on - and _)
 _CHROME_WORDS = frozenset({
@@ -44,25 +51,33 @@ _CHROME_WORDS = frozenset({
     "trending", "recommended", "recommendations", "footer", "nav", "navbar", "navigation", "menu", "cookie",
     "cookies", "modal", "popup", "subscribe", "signup", "tags", "tagline", "toolbar", "widget", "banner",
     "masthead", "dateline", "timestamp", "author", "authors", "bio", "pagination", "pager", "print",
-    "hidden", "visually", "sr", "screenreader", "skip", "jump", "login", "paywall", "inline-related",
+    "hidden", "visually", "sr", "screenreader", "skip", "jump", "login", "paywall",
     "rail", "most", "teaser", "teasers", "embed", "video", "gallery", "carousel", "slideshow", "tooltip",
     "disclaimer", "copyright", "legal", "meta", "metadata", "keywords", "topics", "readmore", "more",
     "signin", "subscription", "donate", "onward", "follow", "email", "feedback", "poll", "quiz",
     "standfirst", "dek", "subtitle", "subheadline", "strapline", "date", "published", "posted", "similar",
 })
+# chrome words that name chrome even run together with others ("relatedposts", "rightsidebar")
+_CHROME_PARTS = ("related", "sidebar", "newsletter", "outbrain", "taboola", "advert")
 # words of one short class/id value, camelCase split ("RightRail" -> right, rail): no nested repeats,
 # so matching is linear
 _WORDS_OF = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
-_HIDDEN_STYLE = ("display:none", "visibility:hidden")
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"})
 
+_SENTENCE_ENDS = frozenset('.!?"”’»)…')
 PROSE_SIZE = 60  # characters: a shorter block is a scrap (a label, a caption, "Advertisement")
-LINK_HEAVY = 0.4  # a block with this share of its words in links is a link list
-LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150
+LINK_HEAVY = 0.4  # a block with more than this share of its characters in links is a link list…
+LINK_HEAVY_LONG, LONG_SIZE = 0.7, 150  # …or, for a block of 150 characters or more, this share
+# What a character of each kind of block costs the box holding it (prose gains 1 per character):
 LINKS_WEIGHT = 1.5  # link lists cost more than prose gains: the box stays tight around the text
-CHROME_WEIGHT = 0.3
-SCRAP_WEIGHT = 0.5
-COST_CAP = 150
-CHROME_SHARE = 0.5  # a chrome-named box holding more of the prose than this wraps the article
+CHROME_WEIGHT = 0.3  # chrome is left out of the text anyway: a gallery inside the body must not split it
+SCRAP_WEIGHT = 0.5  # short lines: datelines, labels, "Advertisement"
+COST_CAP = 150  # characters a block can cost at most: a menu is many short blocks, one long block is not
+MAX_DEPTH = 400  # below Python's recursion limit; lxml builds trees up to ~2,000 levels deep
+CHECK_MASK = 1023  # look at the clock every 1,024 elements
+# A chrome-named box is the article's wrapper when it holds the page's main run of paragraphs and
+# more than CHROME_SHARE of its prose in three paragraphs or more, or more than WRAPPER_SHARE.
+CHROME_SHARE, WRAPPER_SHARE, WRAPPER_PARAGRAPHS = 0.5, 0.8, 3
 
 
 @dataclass(slots=True)
@@ -103,34 +118,45 @@ class Reading:
 
     blocks: list[Block] = field(default_factory=list)
     spans: dict[HtmlElement, tuple[int, int]] = field(default_factory=dict)  # element -> blocks[start:end]
-    chrome_spans: list[tuple[int, int]] = field(default_factory=list)
+    chrome_spans: list[tuple[HtmlElement, int, int]] = field(default_factory=list)
     scores: dict[HtmlElement, float] = field(default_factory=dict)
 
 
-def _is_chrome_box(element: HtmlElement, tag: str) -> bool:
-    if tag in _CHROME_TAGS:
-        return True
-    role = element.get("role")
-    if role in ("navigation", "banner", "contentinfo", "complementary", "dialog", "menu", "search"):
-        return True
-    if element.get("hidden") is not None or element.get("aria-hidden") == "true":
-        return True
-    style = element.get("style")
-    if style and any(rule in style.replace(" ", "").lower() for rule in _HIDDEN_STYLE):
-        return True
-    if tag in _ARTICLE_TAGS:  # WordPress names its <article> "post author-jane category-promo …"
+@lru_cache(maxsize=8192)
+def _chrome_name(value: str) -> bool:
+    """Whether a class or id value holds a chrome word (cached: pages repeat their class names)."""
+    if len(value) >= 300:
         return False
-    for value in (element.get("class"), element.get("id")):
-        if value and len(value) < 300 and not _CHROME_WORDS.isdisjoint(word.lower() for word in _WORDS_OF.findall(value)):
+    lowered = value.lower()
+    return any(part in lowered for part in _CHROME_PARTS) or not _CHROME_WORDS.isdisjoint(
+        word.lower() for word in _WORDS_OF.findall(value))
+
+
+def _is_chrome_box(attributes: list[tuple[str, str]], tag: str) -> bool:
+    """Whether an element's attributes (`element.items()`, one call) name it as chrome or hide it."""
+    for name, value in attributes:
+        if name == "class" or name == "id":
+            if tag not in _ARTICLE_TAGS and value and _chrome_name(value):  # WordPress names its
+                return True  # <article> "post author-jane category-promo …": not chrome
+        elif name == "role":
+            if value in _CHROME_ROLES:
+                return True
+        elif name == "hidden" or (name == "aria-hidden" and value == "true"):
             return True
+        elif name == "style" and value:
+            compact = value.replace(" ", "").lower()
+            if "display:none" in compact or "visibility:hidden" in compact:
+                return True
     return False
 
 
 class _Walker:
     """One depth-first walk: blocks in reading order, the block range of each element."""
 
-    def __init__(self, skip: frozenset[HtmlElement] | set[HtmlElement]) -> None:
+    def __init__(self, skip: frozenset[HtmlElement] | set[HtmlElement], budget: Budget | None) -> None:
         self.reading = Reading()
+        self.budget = budget
+        self.seen = 0
         self.skip = skip
         self.parts: list[str] = []
         self.link_parts: list[str] = []
@@ -149,65 +175,80 @@ class _Walker:
         if text:
             self.reading.blocks.append(Block(self.owner, self.owner_tag, text, len(text), len(links), self.heading))
 
-    def walk(self, element: HtmlElement, in_link: bool) -> None:
+    def walk(self, element: HtmlElement, in_link: bool, depth: int) -> None:
         tag = element.tag
         if not isinstance(tag, str):  # comments, processing instructions
             return
-        tag = tag.lower()
-        if tag in _SKIP or element in self.skip:
+        self.seen += 1
+        if not self.seen & CHECK_MASK and self.budget is not None:
+            self.budget.check("reading the page's blocks")
+        if depth > MAX_DEPTH:  # hostile nesting: the rest is one run of text, read without recursion
+            self.parts.append(" " + element_text(element) + " ")
             return
-        is_block = tag in _BLOCK
-        chrome_box = tag not in ("body", "html") and _is_chrome_box(element, tag)
+        if tag in _SKIP or (self.skip and element in self.skip):
+            return
+        is_block = tag in _BLOCK or "-" in tag  # custom elements (<article-body>) are boxes too
+        if tag in _CHROME_TAGS:
+            chrome_box = True
+        else:
+            attributes = element.items()
+            chrome_box = bool(attributes) and tag not in _PAGE_TAGS and _is_chrome_box(attributes, tag)
         saved = None
         if is_block or chrome_box:
-            self.flush()
+            if self.parts:
+                self.flush()
             saved = (self.owner, self.owner_tag, self.heading)
             if is_block:
                 self.owner, self.owner_tag = element, tag
-            self.heading = self.heading or tag in _HEADINGS or tag == "h1"
+            if tag in _ALL_HEADINGS:
+                self.heading = True
         start = len(self.reading.blocks)
         link = in_link or tag == "a"
-        if element.text:
-            self.parts.append(element.text)
+        text = element.text
+        if text:
+            self.parts.append(text)
             if link:
-                self.link_parts.append(element.text)
-        for child in element:
-            self.walk(child, link)
-            if child.tail:
-                self.parts.append(child.tail)
-                if link:
-                    self.link_parts.append(child.tail)
+                self.link_parts.append(text)
+        if len(element):
+            for child in element:
+                self.walk(child, link, depth + 1)
+                tail = child.tail
+                if tail:
+                    self.parts.append(tail)
+                    if link:
+                        self.link_parts.append(tail)
         if saved is not None:
-            self.flush()
+            if self.parts:
+                self.flush()
             self.owner, self.owner_tag, self.heading = saved
             span = (start, len(self.reading.blocks))
             if is_block:
                 self.reading.spans[element] = span
             if chrome_box:
-                self.reading.chrome_spans.append(span)
+                self.reading.chrome_spans.append((element, *span))
         elif tag == "br":
             self.parts.append(" ")
 
 
 def _value(block: Block) -> float:
+    """What the block adds to (prose) or costs (everything else) each box around it."""
     if block.prose:
         return float(block.size)
     if block.heading and not block.chrome and block.link_size == 0:
         return 0.0
-    # A cost per block, capped: a menu is many short blocks, one big block of links is not a menu.
     size = min(block.size, COST_CAP)
     if block.link_heavy:
         return -LINKS_WEIGHT * size
-    if block.chrome:  # left out of the text anyway: only a light cost, so a gallery cannot split the body
+    if block.chrome:
         return -CHROME_WEIGHT * size
     return -SCRAP_WEIGHT * size
 
 
-def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None) -> Reading:
+def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget: Budget | None = None) -> Reading:
     """The page's text blocks and box scores (see the module docstring); `skip`: elements to leave out."""
-    walker = _Walker(skip or set())
+    walker = _Walker(skip or set(), budget)
     body = page.find("body") if page.tag == "html" else page
-    walker.walk(body if body is not None else page, False)
+    walker.walk(body if body is not None else page, False, 0)
     walker.flush()
     reading = walker.reading
     blocks = reading.blocks
@@ -218,9 +259,11 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None) -> Read
         readable.append(readable[-1] + (block.size if block.readable else 0))
         paragraphs.append(paragraphs[-1] + block.readable)
     total = readable[-1]
-    for start, end in reading.chrome_spans:
+    around_main = _around_main_cluster(blocks)
+    for box, start, end in reading.chrome_spans:
         share = (readable[end] - readable[start]) / total if total else 0.0
-        if share <= CHROME_SHARE or (share < 0.8 and paragraphs[end] - paragraphs[start] < 3):
+        few = paragraphs[end] - paragraphs[start] < WRAPPER_PARAGRAPHS
+        if share <= CHROME_SHARE or (share < WRAPPER_SHARE and few) or box not in around_main:
             for block in blocks[start:end]:
                 block.chrome = True
     sums = [0.0]
@@ -228,6 +271,22 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None) -> Read
         sums.append(sums[-1] + _value(block))
     reading.scores = {element: sums[end] - sums[start] for element, (start, end) in reading.spans.items()}
     return reading
+
+
+def _around_main_cluster(blocks: list[Block]) -> set[HtmlElement]:
+    """The element whose child blocks hold the most prose (the article's run of paragraphs) and its
+    ancestors: a chrome-named box is the article's wrapper only if it is one of them (a rail of
+    teasers may hold more prose than the article, but in many small clusters)."""
+    clusters: dict[HtmlElement, int] = {}
+    for block in blocks:
+        if block.readable:
+            parent = block.element.getparent()
+            if parent is not None:
+                clusters[parent] = clusters.get(parent, 0) + block.size
+    if not clusters:
+        return set()
+    best = max(clusters, key=clusters.__getitem__)
+    return {best, *best.iterancestors()}
 
 
 def main_box(reading: Reading) -> HtmlElement | None:
@@ -250,4 +309,14 @@ def article_blocks(reading: Reading, box: HtmlElement) -> list[Block]:
     if not prose_at:
         return []
     first, last = prose_at[0], prose_at[-1]
+    # a short sentence right before the first or after the last paragraph of prose is the article's
+    while first > 0 and _sentence(kept[first - 1]):
+        first -= 1
+    while last < len(kept) - 1 and _sentence(kept[last + 1]):
+        last += 1
     return kept[first:last + 1]
+
+
+def _sentence(block: Block) -> bool:
+    """A short paragraph that reads as a sentence (not a dateline, a byline or a label)."""
+    return block.tag == "p" and block.words >= 3 and block.text[-1] in _SENTENCE_ENDS

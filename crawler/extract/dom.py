@@ -4,6 +4,7 @@ which is most of the cost of a query on a 25 KB page."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -14,6 +15,7 @@ from parsel.csstranslator import HTMLTranslator
 from .text import element_text
 
 _TRANSLATOR = HTMLTranslator()
+_COMBINATORS = frozenset(" >+~,")
 
 
 @lru_cache(maxsize=2048)
@@ -27,13 +29,108 @@ def _compiled_xpath(expression: str) -> etree.XPath:
 
 
 def css(scope: HtmlElement, selector: str) -> list[HtmlElement]:
-    """Elements under (or at) `scope` matching a CSS selector, in document order."""
+    """Elements under (or at) `scope` matching a CSS selector, in document order; no scan at all when
+    a class or id the selector needs appears nowhere on the page."""
+    needles = _needles(selector)
+    if needles:
+        names = page_names(scope)
+        if not all(needle in names for needle in needles):
+            return []
     return _compiled_css(selector)(scope)
+
+
+@lru_cache(maxsize=256)
+def _compiled_union(selectors: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath(" | ".join(_TRANSLATOR.css_to_xpath(selector) for selector in selectors))
+
+
+@lru_cache(maxsize=2048)
+def _compiled_self(selector: str) -> etree.XPath:
+    return etree.XPath(_TRANSLATOR.css_to_xpath(selector, prefix="self::"))
+
+
+_NAME_PARTS = re.compile(r"[.#]([A-Za-z0-9_-]+)|\[(?:class|id)[*^$~|]?=[\"']?([A-Za-z0-9_ -]+)")
+_ALL_NAMES = etree.XPath("//@class | //@id", smart_strings=False)
+
+
+@lru_cache(maxsize=2048)
+def _needles(selector: str) -> tuple[str, ...]:
+    """Class / id text a simple selector needs on the page to match anything (none for combinators)."""
+    if not _COMBINATORS.isdisjoint(selector.strip()):
+        return ()
+    return tuple(a or b for a, b in _NAME_PARTS.findall(selector))
+
+
+@lru_cache(maxsize=2)
+def _names_of(root: HtmlElement) -> str:
+    return " ".join(_ALL_NAMES(root))
+
+
+_BODY_TEXT = etree.XPath("string(//body)")
+
+
+@lru_cache(maxsize=2)
+def _text_of(root: HtmlElement) -> str:
+    return _BODY_TEXT(root)
+
+
+def body_text(scope: HtmlElement) -> str:
+    """All text of the page's <body> (scripts included): for "is this text anywhere?" tests, read
+    once per page."""
+    return _text_of(scope.getroottree().getroot())
+
+
+def page_names(scope: HtmlElement) -> str:
+    """Every class and id value of the page, space-joined: read once per page (cached for the page
+    being extracted), for cheap "could anything match?" tests before any scan."""
+    return _names_of(scope.getroottree().getroot())
+
+
+def _possible(scope: HtmlElement, selectors: tuple[str, ...]) -> tuple[str, ...]:
+    """The selectors that can match on this page: one whose class / id names appear nowhere is
+    dropped before any scan (most of a profile's fallbacks match nothing on a given page)."""
+    if not any(_needles(selector) for selector in selectors):
+        return selectors
+    names = page_names(scope)
+    return tuple(s for s in selectors if all(needle in names for needle in _needles(s)))
+
+
+def css_any(scope: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]:
+    """Elements matching any of the selectors, in document order: one scan instead of one per selector."""
+    selectors = _possible(scope, selectors)
+    return _compiled_union(selectors)(scope) if selectors else []
+
+
+def matches(element: HtmlElement, selector: str) -> bool:
+    """Whether the element itself matches a CSS selector."""
+    return bool(_compiled_self(selector)(element))
 
 
 def xpath(scope: HtmlElement, expression: str, **variables: Any) -> list[Any]:
     """XPath result list; `$name` variables are passed as keyword arguments."""
     return _compiled_xpath(expression)(scope, **variables)
+
+
+def by_selector(scope: HtmlElement, selectors: tuple[str, ...]) -> list[tuple[str, list[HtmlElement]]]:
+    """(selector, its matches in document order) for each selector that matches, in selector order,
+    from one scan of the tree."""
+    selectors = _possible(scope, selectors)
+    if not selectors:
+        return []
+    found = css_any(scope, selectors)
+    if not found:
+        return []
+    if len(selectors) == 1:
+        return [(selectors[0], found)]
+    result = []
+    for selector in selectors:
+        if _COMBINATORS.isdisjoint(selector):
+            hits = [element for element in found if matches(element, selector)]
+        else:  # "article h1": the element alone cannot tell, ask the tree
+            hits = css(scope, selector)
+        if hits:
+            result.append((selector, hits))
+    return result
 
 
 def first_match(scope: HtmlElement, selectors: Iterable[str]) -> HtmlElement | None:

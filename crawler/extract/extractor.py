@@ -22,9 +22,10 @@ from .fields import (
     Sources, article_type, authors, canonical, language, lead_image, published, publisher, section, standfirst,
     tags, title, updated,
 )
-from .jsonld import article_node, id_index, jsonld_nodes
+from .budget import DEFAULT_BUDGET, Budget
+from .jsonld import article_node, declared_body, id_index, jsonld_nodes
 from .meta import meta_properties
-from .microdata import microdata_article, microdata_nodes
+from .microdata import declares_access, microdata_article, microdata_nodes
 from .paywall import collect
 from .similar import extract_similar, find_similar_block
 from .text import word_count
@@ -34,19 +35,24 @@ logger = logging.getLogger(__name__)
 EXTRACTOR_VERSION = "3.0.0"
 # one run of prose this long (characters) holding this share of the page's prose makes an article
 ARTICLE_SIZE, ARTICLE_SHARE = 500, 0.6
+DECLARED_SHARE = 0.5  # JSON-LD articleBody is read when the markup holds less than this share of its words
 
 
 def extract_article(
-    body: bytes, url: str, headers: Mapping[str, str] | None, profile: SiteProfile
+    body: bytes, url: str, headers: Mapping[str, str] | None, profile: SiteProfile,
+    budget: float | None = DEFAULT_BUDGET,
 ) -> Article | None:
-    """The article on this page, or None when it is not an article page (or not HTML at all)."""
+    """The article on this page, or None when it is not an article page (or not HTML at all).
+
+    Raises `ExtractionTimeout` when the page takes more than `budget` seconds (None: no limit)."""
+    clock = Budget(budget)
     text = decode_html(body, headers)
     if text is None:
         return None
     page = parse_html(text, url)
     if page is None:
         return None
-    return extract_from_tree(page, url, profile)
+    return _extract(page, url, profile, clock)
 
 
 def _looks_like_article(page: HtmlElement, src: Sources, container: Container) -> bool:
@@ -63,15 +69,26 @@ def _looks_like_article(page: HtmlElement, src: Sources, container: Container) -
     return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container.root is not None
 
 
-def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Article | None:
+def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile,
+                      budget: float | None = DEFAULT_BUDGET) -> Article | None:
     """`extract_article` on a page already parsed (the crawl parses each page once, for its links
     too); the tree is only read, never changed."""
+    return _extract(page, url, profile, Budget(budget))
+
+
+def _extract(page: HtmlElement, url: str, profile: SiteProfile, clock: Budget) -> Article | None:
     meta = meta_properties(page)
-    nodes = jsonld_nodes(page)
+    notes: list[str] = []
+    nodes = jsonld_nodes(page, notes)
     node: dict[str, Any] = article_node(nodes) or {}
-    micro = microdata_article(microdata_nodes(page, url)) or {}
+    # microdata is a fallback for pages without a JSON-LD article (extruct costs milliseconds), read
+    # anyway when it declares the paywall
+    micro = microdata_article(microdata_nodes(page, url)) or {} if not node or declares_access(page) else {}
+    clock.check("structured data")
     evidence = collect(page, url, profile, node, nodes, micro or None)
-    container = find_container(page, profile)
+    clock.check("paywall signals")
+    container = find_container(page, profile, clock)
+    clock.check("finding the body")
     block, similar_starts = find_similar_block(page, url, profile)
     src = Sources(page=page, url=url, profile=profile, node=node, index=id_index(nodes) if node else {},
                   micro=micro, meta=meta, similar_starts=similar_starts)
@@ -82,13 +99,20 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
         return None
 
     body_part = extract_body(page, profile, container, similar_starts, evidence)
-    if not body_part.paragraphs and not body_part.paywall.signals:
+    clock.check("reading the body")
+    paragraphs, body_source = body_part.paragraphs, "profile" if container.from_profile else "blocks"
+    declared = declared_body(node)
+    if declared and not body_part.paywall.paywalled and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
+        # the page's markup holds much less than its JSON-LD articleBody (text drawn by script); the
+        # markup's paragraphs are cleaner when both hold the article
+        paragraphs, body_source = declared, "jsonld:articleBody"
+    if not paragraphs and not body_part.paywall.signals:
         return None
 
-    free_text = "\n\n".join(body_part.paragraphs)
+    free_text = "\n\n".join(paragraphs)
     canonical_link, url_source = canonical(src)
     people, authors_source = authors(src)
-    first = body_part.paragraphs[0] if body_part.paragraphs else ""
+    first = paragraphs[0] if paragraphs else ""
     summary, standfirst_source = standfirst(src, first)
     page_language, language_source = language(src)
     when, date_source = published(src, page_language)
@@ -111,14 +135,15 @@ def extract_from_tree(page: HtmlElement, url: str, profile: SiteProfile) -> Arti
         lead_image_caption=caption,
         language=page_language,
         similar=extract_similar(block, url, profile) if block is not None else (),
-        word_count=word_count(body_part.paragraphs),
+        word_count=word_count(paragraphs),
         profile_version=profile.version,
         extractor_version=EXTRACTOR_VERSION,
         extra={"sources": {
             "url": url_source, "title": title_source, "authors": authors_source,
             "standfirst": standfirst_source, "published_at": date_source, "section": section_source,
             "tags": tags_source, "language": language_source, "jsonld": bool(node), "microdata": bool(micro),
-        }},
+            "free_text": body_source,
+        }, **({"notes": notes} if notes else {})},
         author_details=people,
         tags=topics,
         publisher=publisher(src),

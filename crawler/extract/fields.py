@@ -16,11 +16,11 @@ Each field's winning source is recorded in `Article.extra["sources"]`.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
@@ -28,16 +28,15 @@ from archive.urls import canonical_url
 
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
-from .dom import css, first_match, first_text, xpath
+from .dom import css, css_any, first_match, first_text, xpath
 from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
+from .names import clean_people, strip_site_name, without_kicker, words_shared
 from .text import collapse, element_text
 
-_BY = re.compile(r"^\s*by\s+", re.IGNORECASE)
-_NAME_SPLIT = re.compile(r"\s*,\s*|\s+and\s+|\s*&\s*")
-_TITLE_SUFFIX = " | "
+LONGEST_DATE = 80  # characters of visible text worth giving to the date parser
+AGREEMENT = 0.6  # share of the displayed headline's words the metadata must repeat
 
 # Generic visible markup (precedence 5), used when the profile names nothing better.
-VISIBLE_HEADLINE = ("article h1", "main h1", "h1")
 VISIBLE_BYLINE_NAMES = ("a[rel~=author]", "[rel~=author]", ".byline a", ".byline__name", ".author-name")
 VISIBLE_BYLINE = (".byline", "[class*=byline]", ".author", ".article-author")
 VISIBLE_DATE = ("article time[datetime]", "main time[datetime]", "time[datetime]", "article time", "time",
@@ -75,8 +74,7 @@ class Sources:
         never a source of visible bylines, tags, dates or sections. Found on first use only."""
         if self._skip is None:
             self._skip = set(self.similar_starts)
-            for selector in self.profile.chrome.selectors:
-                self._skip.update(css(self.page, selector))
+            self._skip.update(css_any(self.page, self.profile.chrome.selectors))
         return self._skip
 
     def structured(self, prop: str) -> list[tuple[str, Any]]:
@@ -100,22 +98,64 @@ def _clean(value: str) -> str:
     return collapse(html.unescape(value)) if "&" in value else collapse(value)
 
 
+def site_names(src: Sources) -> list[str]:
+    """What the site calls itself: never an author, never part of a title."""
+    names = [src.meta.get("og:site_name", ""), src.meta.get("application-name", ""), src.profile.publisher]
+    for source, value in src.structured("publisher"):
+        names.extend(name for name, _, _ in author_entries(value, src.index if source.startswith("jsonld") else None))
+    return [name for name in names if name]
+
+
+_HEADLINES = etree.XPath("//body//h1")
+_NOT_THE_ARTICLE = frozenset({"nav", "footer", "aside", "header"})
+
+
+def _displayed_headline(src: Sources) -> tuple[str, str]:
+    """The first <h1> with text inside <article> or <main>, else the first anywhere, outside
+    navigation, footers, asides and Similar stories (one scan of the page for its <h1>s)."""
+    candidates = []
+    for element in _HEADLINES(src.page):
+        ancestors = {node.tag for node in element.iterancestors()}
+        if "header" in ancestors and "article" not in ancestors:
+            ancestors.add("banner")  # the site's header, not the article's
+        if ancestors & (_NOT_THE_ARTICLE - {"header"}) or "banner" in ancestors or element in src.similar_starts:
+            continue
+        text = element_text(element)
+        if text:
+            candidates.append((0 if ancestors & {"article", "main"} else 1, text))
+    if not candidates:
+        return "", ""
+    rank, text = min(candidates, key=lambda found: found[0])
+    return text, "article h1" if rank == 0 else "h1"
+
+
 def title(src: Sources) -> Found:
+    """The headline the reader sees: the profile's selector; else the page's <h1> when the page's
+    metadata agrees it is the headline (not a logo or a section name), without a kicker; else
+    og:title, the JSON-LD headline (often SEO wording), the <title>, with the site's name removed."""
     text, selector = first_text(src.page, src.profile.selectors.headline)
     if text:
         return text, f"css:{selector}"
-    for prop in ("headline", "name"):
-        for source, value in src.structured(prop):
-            if text_value(value):
-                return _clean(text_value(value)), source
-    for key in ("og:title", "twitter:title"):
-        if src.meta.get(key):
-            return src.meta[key], f"meta:{key}"
-    text, selector = first_text(src.page, VISIBLE_HEADLINE)
-    if text:
-        return text, f"visible:{selector}"
+    sites = site_names(src)
+    structured = next(((_clean(text_value(value)), source) for prop in ("headline", "name")
+                       for source, value in src.structured(prop) if text_value(value)), ("", ""))
+    social = next(((strip_site_name(src.meta[key], sites), f"meta:{key}") for key in ("og:title", "twitter:title")
+                   if src.meta.get(key)), ("", ""))
     head_title = collapse(xpath(src.page, "string(//head/title)"))
-    return head_title.split(_TITLE_SUFFIX)[0].strip(), "title" if head_title else ""
+    head = strip_site_name(head_title, sites) if head_title else ""
+    displayed, selector = _displayed_headline(src)
+    references = [social[0], structured[0], head]
+    one_word = len(displayed.split()) < 2 and displayed.lower() not in {r.lower() for r in references}
+    if displayed and not one_word and words_shared(displayed, sites) < 1.0 and (
+            words_shared(displayed, references) >= AGREEMENT or not any(references)):
+        reference = social[0] or structured[0] or head
+        return without_kicker(displayed, reference), f"visible:{selector}"
+    for found in (social, structured):
+        if found[0]:
+            return found
+    if displayed:
+        return displayed, f"visible:{selector}"
+    return head, "title" if head else ""
 
 
 def section(src: Sources) -> Found:
@@ -135,14 +175,13 @@ def section(src: Sources) -> Found:
     return "", ""
 
 
-def _split_names(text: str) -> list[str]:
-    return [name for name in _NAME_SPLIT.split(_BY.sub("", text)) if name]
-
-
 def authors(src: Sources) -> tuple[tuple[Author, ...], str]:
     """Names by the precedence above; names read from the profile's byline take their kind
-    (person / organisation) and URL from the structured data when it lists the same name."""
+    (person / organisation) and URL from the structured data when it lists the same name. Every
+    source's names are cleaned (`names.clean_people`); a source left with none (only the site's own
+    name, an e-mail address) gives way to the next."""
     page, profile = src.page, src.profile
+    sites = site_names(src)
     byline = first_match(page, profile.selectors.byline)
     if byline is not None:
         found: list[str] = []
@@ -153,30 +192,35 @@ def authors(src: Sources) -> tuple[tuple[Author, ...], str]:
                 source = f"css:{selector}"
                 break
         if not found:
-            found, source = _split_names(element_text(byline)), "byline-text"
-        if found:
-            known = {}
-            for where, value in src.structured("author"):
-                for name, kind, url in author_entries(value, src.index if where.startswith("jsonld") else None):
-                    known.setdefault(_clean(name).lower(), (kind, url))
-            return _authors((name, *known.get(name.lower(), ("person", ""))) for name in found), source
+            found, source = [element_text(byline)], "byline-text"
+        known = {}
+        for where, value in src.structured("author"):
+            for name, kind, url in author_entries(value, src.index if where.startswith("jsonld") else None):
+                known.setdefault(_clean(name).lower(), (kind, url))
+        people = clean_people(((name, "person", "") for name in found), sites)
+        if people:
+            return _authors((name, *known.get(name.lower(), (kind, url))) for name, kind, url in people), source
     for source, value in src.structured("author"):
         entries = author_entries(value, src.index if source.startswith("jsonld") else None)
-        if entries:
-            return _authors((_clean(n), k, u) for n, k, u in entries), source
+        people = clean_people(((_clean(n), k, u) for n, k, u in entries), sites)
+        if people:
+            return _authors(people), source
     for key in META_AUTHORS:
         value = src.meta.get(key, "")
         if value and "://" not in value:
-            return _authors((name, "person", "") for name in _split_names(value)), f"meta:{key}"
+            people = clean_people([(value, "person", "")], sites)
+            if people:
+                return _authors(people), f"meta:{key}"
     for selector in VISIBLE_BYLINE_NAMES:
         found = [t for t in (element_text(e) for e in src.outside_blocks(css(page, selector))) if t]
-        if found:
-            return _authors((name, "person", "") for name in found), f"visible:{selector}"
+        people = clean_people(((name, "person", "") for name in found), sites)
+        if people:
+            return _authors(people), f"visible:{selector}"
     for selector in VISIBLE_BYLINE:
         for element in src.outside_blocks(css(page, selector)):
-            found = _split_names(element_text(element))
-            if found and len(found) <= 6:
-                return _authors((name, "person", "") for name in found), f"visible:{selector}"
+            people = clean_people([(element_text(element), "person", "")], sites)
+            if people and len(people) <= 6:
+                return _authors(people), f"visible:{selector}"
     return (), ""
 
 
@@ -213,7 +257,8 @@ def _element_date(element: HtmlElement, src: Sources, language: str) -> str | No
     moment = iso_to_utc(stamp, src.profile.timezone) if stamp else None
     if not moment:
         text = element_text(element)
-        if text and any(ch.isdigit() for ch in text):
+        # a date is short: a long text in a "date" box is not one, and dateparser's time grows with it
+        if text and len(text) <= LONGEST_DATE and any(ch.isdigit() for ch in text):
             moment = text_to_utc(text, src.profile.timezone, src.profile.date_formats, language)
     return moment
 

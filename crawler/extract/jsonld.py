@@ -6,6 +6,7 @@ a fraction of the cost and lets us repair common mistakes ourselves.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -25,6 +26,8 @@ ARTICLE_TYPES = frozenset({
 ORGANIZATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization",
                                 "NGO", "EducationalOrganization", "PerformingGroup"})
 PAGE_TYPES = frozenset({"WebPage", "ItemPage", "CollectionPage", "ProfilePage"})
+MAX_DEPTH = 100  # JSON-LD nesting beyond this is hostile, not schema.org
+_BRACKETS = re.compile(r"[\[\]{}]")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _WRAPPERS = re.compile(r"^\s*(?:<!--|<!\[CDATA\[)|(?:-->|\]\]>)\s*$")
 
@@ -47,15 +50,52 @@ def _flatten(value: Any, out: list[dict[str, Any]]) -> None:
             _flatten(value["@graph"], out)
 
 
-def jsonld_nodes(page: HtmlElement) -> list[dict[str, Any]]:
-    """Every object from every ld+json block, @graph members included; bad blocks are skipped."""
+def jsonld_nodes(page: HtmlElement, notes: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every object from every ld+json block, @graph members included; bad blocks are skipped (and
+    noted in `notes`): one broken or hostile block never costs the article the others."""
     nodes: list[dict[str, Any]] = []
-    for raw in xpath(page, '//script[@type="application/ld+json"]/text()'):
-        try:
-            _flatten(_loads(raw), nodes)
-        except ValueError as exc:
-            logger.debug("skipping invalid JSON-LD block: %s", exc)
+    for number, raw in enumerate(xpath(page, '//script[@type="application/ld+json"]/text()'), 1):
+        if _too_deep(raw):
+            reason = f"JSON-LD block {number} ignored: nested deeper than {MAX_DEPTH} levels"
+        else:
+            try:
+                found: list[dict[str, Any]] = []
+                _flatten(_loads(raw), found)
+                nodes.extend(found)
+                continue
+            except (ValueError, RecursionError) as exc:
+                reason = f"JSON-LD block {number} ignored: {type(exc).__name__}: {str(exc)[:100]}"
+        logger.debug("%s", reason)
+        if notes is not None:
+            notes.append(reason)
     return nodes
+
+
+def _too_deep(raw: str) -> bool:
+    """Whether brackets nest deeper than MAX_DEPTH (brackets inside strings counted too: a real
+    block is nowhere near). A C-level count first; the walk over the brackets only for suspects."""
+    if raw.count("[") + raw.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(raw):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def declared_body(node: dict[str, Any]) -> tuple[str, ...]:
+    """The article node's `articleBody` as paragraphs (split on blank lines, else on line breaks)."""
+    body = node.get("articleBody")
+    if not isinstance(body, str) or not body.strip():
+        return ()
+    text = html.unescape(body) if "&" in body else body
+    parts = text.split("\n\n") if "\n\n" in text else text.split("\n")
+    return tuple(" ".join(part.split()) for part in parts if part.strip())
 
 
 def node_types(node: dict[str, Any]) -> set[str]:

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from extruct.w3cmicrodata import MicrodataExtractor
+from lxml import etree
 from lxml.html import HtmlElement
 
 from .dom import xpath
@@ -31,6 +32,14 @@ def _as_node(item: Any) -> Any:
     for name, value in item["properties"].items():
         node[name] = _as_node(value)
     return node
+
+
+_ACCESS = etree.XPath("boolean(//*[@itemprop='isAccessibleForFree'])")
+
+
+def declares_access(page: HtmlElement) -> bool:
+    """Whether the page's microdata says anything about isAccessibleForFree."""
+    return bool(_ACCESS(page))
 
 
 def microdata_nodes(page: HtmlElement, base_url: str) -> list[dict[str, Any]]:

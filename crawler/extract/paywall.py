@@ -46,7 +46,7 @@ from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 
-from .dom import css, xpath
+from .dom import body_text, css, page_names, xpath
 from .jsonld import accessible_for_free, locked_parts
 from .text import element_text
 
@@ -77,11 +77,13 @@ VENDOR_SCRIPTS: tuple[tuple[str, str], ...] = (
 )
 GENERIC_CONTAINERS = ("[class*=paywall]", "[id*=paywall]", "[class*=regwall]", "[class*=meter-wall]",
                       "[class*=meterwall]", "[class*=content-gate]")
+_PAGE_TAGS = frozenset({"html", "body"})
 _GENERIC_MESSAGE_WORDS = 40  # a generic box with fewer words is the paywall's message, not article text
 _STYLE = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ ', 'abcdefghijklmnopqrstuvwxyz')"  # lower case, no spaces
 _HIDDEN_XPATH = (f".//*[@hidden or contains({_STYLE}, 'display:none') or contains({_STYLE}, 'visibility:hidden')]"
                  "[.//p or self::p]")
-_HIDING_RULE = re.compile(r"([^{}]+)\{[^{}]*(?:display\s*:\s*none|visibility\s*:\s*hidden)[^{}]*\}", re.IGNORECASE)
+_NAMES_UNDER = etree.XPath("descendant-or-self::*/@class | descendant-or-self::*/@id", smart_strings=False)
+_NAME_OF = re.compile(r"[.#]([A-Za-z0-9_-]+)")
 _SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*(?:[.#][A-Za-z0-9_-]+)+$")
 _NOT = re.compile(r"\bNOT\b", re.IGNORECASE)
 
@@ -106,9 +108,7 @@ def _xpath_literal(text: str) -> str:
 # costs milliseconds a page). Each candidate is then matched against the selectors one by one.
 _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pianoj_ribbon|zephr-overlay|pelcro-ui"
                               r"|poool|lp_|leaky")
-_CLASS_AND_ID = etree.XPath("//@class | //@id", smart_strings=False)
 _SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
-_BODY_TEXT = etree.XPath("string(//body)")  # a cheap test before looking for the marker's elements
 _SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
@@ -116,7 +116,7 @@ def _candidates(page: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]
     """(elements whose class/id names a paywall or that carry Poool's attribute, AMP access elements)."""
     named: list[HtmlElement] = []
     search = _CANDIDATE_NAMES.search
-    if search(" ".join(_CLASS_AND_ID(page))):
+    if search(page_names(page)):
         for element in page.iter(etree.Element):
             value = element.get("class")
             if value and search(value):
@@ -217,6 +217,8 @@ def _vendors(evidence: Evidence, hits: list[HtmlElement], covered: set[HtmlEleme
         return
     generic: list[HtmlElement] = []
     for found in hits:
+        if found.tag in _PAGE_TAGS:  # "paywall_enabled" on <html>/<body> is page state, not a wall
+            continue
         vendor = next(((system, selector, role, empty_counts) for system, selector, role, empty_counts
                        in VENDOR_ELEMENTS if _matches(found, selector)), None)
         if vendor is None:
@@ -286,8 +288,8 @@ def collect(page: HtmlElement, url: str, profile: SiteProfile, node: dict[str, A
                     evidence.mark(element, PROFILE, LOCKED)
                     covered.add(element)
     markers = profile.paywall.text_markers
-    body_text = _BODY_TEXT(page) if markers else ""
-    if any(text in body_text for _, text in markers):
+    page_text = body_text(page) if markers else ""
+    if any(text in page_text for _, text in markers):
         # one scan of the text nodes for every marker, then which marker each hit holds
         for text_node in _marker_xpath(tuple(text for _, text in markers))(page):
             element = text_node.getparent()
@@ -340,16 +342,36 @@ def decide(evidence: Evidence, profile: SiteProfile) -> Verdict:
                    signals=tuple(against), free_signals=tuple(free))
 
 
+def _hiding_selectors(sheet: str) -> list[str]:
+    """Simple selectors of the stylesheet's rules that hide what they match, read rule by rule with
+    str.split (linear in the sheet's size; a regular expression over a 500 KB inline sheet is not)."""
+    found: list[str] = []
+    for rule in sheet.split("}"):
+        head, brace, declarations = rule.rpartition("{")
+        if not brace:
+            continue
+        compact = declarations.replace(" ", "").replace("\n", "").replace("\t", "").lower()
+        if "display:none" not in compact and "visibility:hidden" not in compact:
+            continue
+        for selector in head.rsplit("{", 1)[-1].split(","):  # "@media … {" prefixes dropped
+            selector = selector.strip()
+            if selector and len(selector) < 200 and _SIMPLE_SELECTOR.match(selector):
+                found.append(selector)
+    return found
+
+
 def mark_hidden(evidence: Evidence, page: HtmlElement, root: HtmlElement) -> None:
     """Blocks of the body hidden by CSS (inline style, `hidden`, a <style> rule with a simple
-    selector): on a paywalled page, that is locked text shipped in the HTML."""
+    selector): on a paywalled page, that is locked text shipped in the HTML. Only selectors naming
+    a class or id that the body uses are tried."""
     for found in xpath(root, _HIDDEN_XPATH):
         evidence.mark(found, HIDDEN, LOCKED)
+    names = set(" ".join(_NAMES_UNDER(root)).split())
     for sheet in xpath(page, "//style/text()"):
-        for match in _HIDING_RULE.finditer(sheet):
-            for selector in match.group(1).split(","):
-                selector = selector.strip()
-                if _SIMPLE_SELECTOR.match(selector):
-                    for found in _safe_css(root, selector):
-                        if found.tag == "p" or xpath(found, "boolean(.//p)"):
-                            evidence.mark(found, HIDDEN, LOCKED)
+        for selector in _hiding_selectors(sheet):
+            needed = _NAME_OF.findall(selector)
+            if not needed or not all(name in names for name in needed):
+                continue
+            for found in _safe_css(root, selector):
+                if found.tag == "p" or xpath(found, "boolean(.//p)"):
+                    evidence.mark(found, HIDDEN, LOCKED)

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urljoin
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 from archive.urls import canonical_url
 
 from .article import SimilarStory
-from .dom import css, first_text, xpath
+from .dom import body_text, by_selector, css, first_text, xpath
 from .text import collapse, element_text
 
-_HEADING_XPATH = (
-    "//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::div or self::span or self::p]"
-    "[normalize-space(text())=$heading]"
-)
+_HEADING_TAGS = "self::h1 or self::h2 or self::h3 or self::h4 or self::div or self::span or self::p"
+
+
+_FIRST_TEXT = etree.XPath("string(text())")  # the first text node, as normalize-space(text()) reads it
+
+
+@lru_cache(maxsize=64)
+def _heading_xpath(headings: tuple[str, ...]) -> etree.XPath:
+    """Heading-like elements whose first text holds any of the headings: one scan for them all."""
+    tests = " or ".join(f"contains(., {_literal(heading)})" for heading in headings)
+    return etree.XPath(f"//body//*[{_HEADING_TAGS}][text()[1][{tests}]]")
+
+
+def _literal(text: str) -> str:
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in text.split("'")) + ")"
 
 
 def _article_links(scope: HtmlElement, page_url: str, profile: SiteProfile) -> list[tuple[HtmlElement, str]]:
@@ -33,12 +50,20 @@ def find_similar_block(
     page: HtmlElement, page_url: str, profile: SiteProfile
 ) -> tuple[HtmlElement | None, list[HtmlElement]]:
     """The block, and the elements that open it (block or heading): where an article's text ends."""
-    for selector in profile.similar.blocks:
-        found = css(page, selector)
-        if found:
-            return found[0], [found[0]]
-    for heading in profile.similar.headings:
-        for title in xpath(page, _HEADING_XPATH, heading=heading):
+    for _selector, found in by_selector(page, profile.similar.blocks):
+        return found[0], [found[0]]
+    page_text = body_text(page) if profile.similar.headings else ""
+    headings = tuple(heading for heading in profile.similar.headings if heading in page_text)
+    if not headings:  # one look at the page's text spares the scan on most pages
+        return None, []
+    named: dict[str, list[HtmlElement]] = {}
+    wanted = set(headings)
+    for element in _heading_xpath(headings)(page):
+        text = collapse(_FIRST_TEXT(element))
+        if text in wanted:
+            named.setdefault(text, []).append(element)
+    for heading in headings:
+        for title in named.get(heading, ()):
             for scope in list(title.iterancestors())[:4]:  # nearest ancestor holding article links
                 if _article_links(scope, page_url, profile):
                     return scope, [title]

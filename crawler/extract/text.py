@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from lxml.html import HtmlElement
 
@@ -15,13 +16,44 @@ def collapse(text: str | None) -> str:
 
 
 def _gather(element: HtmlElement, parts: list[str]) -> None:
+    """Text and tails in document order, skipping script/style subtrees; a loop with its own stack,
+    because a hostile page can nest elements deeper than Python's recursion limit."""
     if element.text and isinstance(element.tag, str):
         parts.append(element.text)
-    for child in element:
+    stack = [iter(element)]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+            continue
         if isinstance(child.tag, str) and child.tag not in _SKIP:
-            _gather(child, parts)
+            if child.text:
+                parts.append(child.text)
+            if len(child):
+                stack.append(_with_tail(child))
+                continue
         if child.tail:
             parts.append(child.tail)
+
+
+def _with_tail(element: HtmlElement) -> Iterator[Any]:
+    """The element's children, then a sentinel carrying the element's own tail."""
+    yield from element
+    if element.tail:
+        yield _Tail(element.tail)
+
+
+class _Tail:
+    """Stands in for an element's tail in `_gather`'s stack: no tag, only a tail."""
+
+    tag = None
+    text = None
+
+    def __init__(self, tail: str) -> None:
+        self.tail = tail
+
+    def __len__(self) -> int:
+        return 0
 
 
 def element_text(element: HtmlElement) -> str:

@@ -1,0 +1,31 @@
+"""A hard time budget per page: extraction checks the clock between stages and inside long walks.
+
+Pure Python cannot be interrupted safely from outside without threads or signals (neither belongs
+in a Scrapy callback), so the extractor checks a deadline itself, often enough that no page runs much
+past it. A page over budget raises `ExtractionTimeout`; the crawl records it as a failed extraction
+(the response itself is already archived) and goes on.
+"""
+
+from __future__ import annotations
+
+import time
+
+DEFAULT_BUDGET = 2.0  # seconds per page; real pages take milliseconds (benchmarks/real_pages.py)
+
+
+class ExtractionTimeout(Exception):
+    """The page took longer than its extraction budget; the message says where."""
+
+
+class Budget:
+    """A deadline on the monotonic clock; `check` raises once it has passed."""
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float | None = DEFAULT_BUDGET) -> None:
+        self.seconds = seconds
+        self.deadline = time.perf_counter() + seconds if seconds is not None else float("inf")
+
+    def check(self, stage: str) -> None:
+        if time.perf_counter() > self.deadline:
+            raise ExtractionTimeout(f"extraction over its {self.seconds:g} s budget (in {stage})")
