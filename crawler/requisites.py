@@ -178,6 +178,10 @@ class RequisitesMiddleware:
         config = RequisiteConfig.from_settings(crawler.settings)
         if not config.enabled or not config.kinds:
             raise NotConfigured("ARCHIVE_REQUISITES is off")
+        if crawler.settings.get("ARCHIVE_FRONTIER_URL"):
+            # a shared frontier stores requests in Redis, which needs spider-method callbacks
+            logger.warning("Page requisites are not fetched by shared-frontier workers (ARCHIVE_FRONTIER_URL)")
+            raise NotConfigured("page requisites are not fetched with a shared frontier")
         return cls(crawler, config)
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
