@@ -31,9 +31,11 @@ crawl: setup
 demo: $(BIN)/newsarchive
 	$(BIN)/newsarchive demo
 
-# the replay test drives a real headless browser: Debian's chromium (needs root to install)
+# the replay tests drive a real headless browser: Debian's chromium (needs root to install), and
+# fetch ReplayWeb.page from the npm registry with npm
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v npm >/dev/null || (apt-get update && apt-get install -y npm)
 
 # PostgreSQL and Redis on 127.0.0.1 for the tests that use them (started, or installed, if missing)
 services:

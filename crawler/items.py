@@ -55,3 +55,7 @@ class SessionProvider:
 
     session: CrawlSession
     config: ArchiveConfig  # the crawl's settings, read once
+
+    def item_scraped(self, item: object, response: object, spider: object) -> None:
+        """Archive an extracted `ArticleItem` (the add-on's extraction hands articles over here)."""
+        raise NotImplementedError

@@ -64,7 +64,8 @@ class CrawlOutcome:
         errors = stats.get("archive/failed_pages", 0)
         repeated = stats.get("archive/failed_pages/repeated", 0)
         return (
-            f"{stats.get('archive/responses', 0)} responses archived, {fresh} articles new or changed "
+            f"{stats.get('archive/responses', 0)} responses archived "
+            f"({stats.get('archive/requisites', 0)} of them page requisites), {fresh} articles new or changed "
             f"({verdicts}), {unchanged} unchanged (revisits), {errors} failed pages"
             f"{f' ({repeated} failing as in the previous run)' if repeated else ''}; "
             f"{stats.get('archive/warc_files', 0)} WARC files ({stats.get('archive/warc_bytes', 0):,} bytes) "

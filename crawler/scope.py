@@ -16,6 +16,8 @@ from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
+from crawler.requisites import REQUISITE_META
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -73,7 +75,7 @@ class OffsiteGuardMiddleware:
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         scope: SiteScope | None = getattr(self.crawler.spider, "scope", None)
-        if scope is None:
+        if scope is None or request.meta.get(REQUISITE_META):  # requisites may come from a CDN
             return
         try:
             allowed = scope.allows(request.url)

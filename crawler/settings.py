@@ -69,6 +69,18 @@ ARCHIVE_FRONTIER_URL = ""
 ARCHIVE_FRONTIER_LEASE = 30
 # The cluster run a frontier worker takes part in (set by `newsarchive crawl --frontier`).
 ARCHIVE_FRONTIER_RUN = ""
+# Fetch and archive every page's requisites (stylesheets and what they load, scripts, images, icons),
+# so pages replay as they looked (`crawler/requisites.py`).
+ARCHIVE_REQUISITES = True
+# Which kinds of requisite to fetch.
+ARCHIVE_REQUISITE_TYPES = ["stylesheet", "script", "image", "font", "icon"]
+# Bytes one requisite may have; a larger one is abandoned (counted under `archive/requisites/failed`).
+ARCHIVE_REQUISITE_MAX_SIZE = 5_000_000
+# Requisites requested for one page (or one stylesheet) at most, in document order.
+ARCHIVE_REQUISITES_PER_PAGE = 150
+# Empty: requisites come from whatever host a page loads them from (a CDN too). Otherwise only from
+# the site's hosts and these.
+ARCHIVE_REQUISITE_HOSTS = []
 
 # --- Scrapy's settings, where ours differ from its defaults ---------------------------------------
 # Honest identity: the project and a contact URL, so a site owner knows who is crawling.
@@ -123,6 +135,8 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # outermost: a request taken from a shared frontier is acknowledged after its page is processed
     "crawler.frontier.scheduler.AcknowledgeMiddleware": 10,
+    # nearest the engine: requisite requests skip the depth and trap limits meant for links
+    "crawler.requisites.RequisitesMiddleware": 40,
 }
 
 EXTENSIONS = {

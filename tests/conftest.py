@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.helpers import CREATED_DATABASES, TEST_DATABASE, SiteCrawl, crawl, new_postgresql_database, postgresql_admin
+from tests.helpers import (
+    CREATED_DATABASES, REQUISITES_ON, TEST_DATABASE, SiteCrawl, crawl, new_postgresql_database, postgresql_admin,
+)
 
 
 @pytest.fixture(scope="session")
@@ -25,10 +27,10 @@ def server(site) -> Iterator:
 def crawled(site, tmp_path_factory) -> SiteCrawl:
     """One full crawl of the sample site on a server of its own, shared by read-only tests."""
     with serve(site, host="127.0.0.1", port=0) as running:
-        result = crawl(tmp_path_factory.mktemp("crawl"), running.base_url)
+        result = crawl(tmp_path_factory.mktemp("crawl"), running.base_url, REQUISITES_ON)
         requests = list(running.requests)
     assert result.returncode == 0, result.stdout + result.stderr[-4000:]
-    return SiteCrawl(result, running.base_url, requests)
+    return SiteCrawl(result, running.base_url, requests, running.cdn_url, tuple(running.cdn_requests))
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ from archive.index.ingest import ArticleRecord, CaptureRecord
 REPO = Path(__file__).resolve().parent.parent
 NEWSARCHIVE = str(Path(sys.executable).parent / "newsarchive")
 
-# The replay tests drive Debian's chromium, headless.
+# The replay tests drive Debian's chromium, headless, and keep their screenshots here.
+ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -39,6 +40,11 @@ CHROMIUM_ARGS = [
 
 # Loopback only: no politeness delay needed against our own server.
 LOCAL_SETTINGS = ("AUTOTHROTTLE_ENABLED=False", "DOWNLOAD_DELAY=0", "LOG_LEVEL=INFO")
+# Page requisites (on by default) triple a crawl's requests; most tests are about pages, so they crawl
+# without them, and the tests of requisites and replay (and the shared `crawled` archive) add
+# REQUISITES_ON. Nothing from the internet: the sample pages name an analytics script on a real host.
+LOCAL_SETTINGS += ("ARCHIVE_REQUISITES=False", "ARCHIVE_REQUISITE_HOSTS=127.0.0.1,localhost")
+REQUISITES_ON = "ARCHIVE_REQUISITES=True"
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,13 @@ class SiteCrawl:
     result: CrawlResult
     base_url: str
     requests: list  # (method, path_with_query, headers) the server received during this crawl
+    cdn_url: str = ""  # the site's CDN (another port)
+    cdn_requests: tuple = ()  # what the CDN received
+
+
+def reachable(site: Any) -> dict:
+    """The sample site's articles a crawl can reach, by path."""
+    return {path: truth for path, truth in sorted(site.truth.items()) if truth.reachable}
 
 
 def rows(database: Path, sql: str) -> list[sqlite3.Row]:

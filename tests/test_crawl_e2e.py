@@ -92,7 +92,7 @@ def test_responses_in_the_warc_reproduce_what_the_server_sent(site, crawled: Sit
     checked = 0
     for path, truth in reachable_truth(site).items():
         url = crawled.base_url + path
-        _, sent = site.lookup(path).render(crawled.base_url)  # exactly the bytes the server wrote
+        _, sent = site.lookup(path).render(crawled.base_url, crawled.cdn_url)  # exactly the bytes the server wrote
         http, body = responses[url]
         if (http.get_header("Content-Encoding") or "").lower() == "gzip":
             body = gzip.decompress(body)

@@ -21,13 +21,9 @@ from collections.abc import Iterator
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, REPO, Replay, SiteCrawl, replay_server, run_newsarchive
-
-ARTIFACTS = REPO / "test-artifacts"
-
-
-def reachable(site) -> dict:
-    return {path: truth for path, truth in sorted(site.truth.items()) if truth.reachable}
+from tests.helpers import (
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, Replay, SiteCrawl, reachable, replay_server, run_newsarchive,
+)
 
 
 def pick(site, paywalled: bool):
@@ -72,7 +68,7 @@ def test_show_raw_writes_the_bytes_the_server_sent(site, crawled: SiteCrawl) -> 
         capture_output=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout == site.lookup(truth.path).render(crawled.base_url)[1]
+    assert done.stdout == site.lookup(truth.path).render(crawled.base_url, crawled.cdn_url)[1]
 
 
 def test_show_an_unknown_url_fails_naming_it(crawled: SiteCrawl) -> None:
@@ -208,3 +204,35 @@ def test_browser_clicks_from_the_front_page_to_the_replayed_article(site, replay
         finally:
             browser.close()
     assert (ARTIFACTS / "replay.png").stat().st_size > 0
+
+
+def test_replayed_article_looks_as_it_did_live_with_stylesheet_lead_image_and_paywall(site, crawled, replay) -> None:
+    """Requisites archived with the page: pywb replays the site's stylesheet (and the CDN's), the
+    lead image and the paywall overlay as a cookie-less reader saw them, with the live site gone."""
+    from playwright.sync_api import sync_playwright
+
+    from newsarchive_site.assets import HEADLINE_COLOUR
+
+    truth = next(t for t in reachable(site).values() if t.paywall_kind == "overlay")
+    front = html.unescape(fetch(replay.front))
+    href = re.search(rf'<a class="replay" href="([^"]+)">{re.escape(truth.title)}</a>', front).group(1)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 1400})
+            page.goto(href, wait_until="load")
+            headline = page.locator("h1").first
+            assert headline.inner_text().strip() == truth.title
+            assert headline.evaluate("h => getComputedStyle(h).color") == HEADLINE_COLOUR
+            lead = page.locator("article img").first
+            lead.scroll_into_view_if_needed()
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=lead.element_handle(),
+                                   timeout=10_000)
+            overlay = page.locator("#paywall-overlay")
+            assert overlay.is_visible()
+            assert overlay.evaluate("o => getComputedStyle(o).backgroundColor") == "rgb(255, 244, 214)"
+            assert "Subscribe to continue reading." in overlay.inner_text()
+            page.screenshot(path=str(ARTIFACTS / "replay-article.png"), full_page=True)
+        finally:
+            browser.close()

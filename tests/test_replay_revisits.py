@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import io
+import sqlite3
 import json
 import subprocess
 import urllib.error
@@ -24,7 +25,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.helpers import NEWSARCHIVE, crawl, replay_server, run_newsarchive
+from tests.helpers import NEWSARCHIVE, REQUISITES_ON, crawl, replay_server, run_newsarchive
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 CORRECTION = "Correction appended overnight: "
@@ -54,16 +55,16 @@ def recrawled(tmp_path_factory):
     site.pages[without_etag.path] = replace(site.pages[without_etag.path], etag=False)
     data_dir = tmp_path_factory.mktemp("revisits")
     with serve(site, host="127.0.0.1", port=0) as server:
-        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH)
+        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH, REQUISITES_ON)
         assert done.returncode == 0, done.stderr[-3000:]
         first_words = changed.free_text.split("\n\n")[0][:60]
         page = site.pages[changed.path]
         assert first_words.encode() in page.body
         site.pages[changed.path] = replace(page, body=page.body.replace(
             first_words.encode(), (CORRECTION + first_words).encode(), 1))
-        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH)
+        done = crawl(data_dir, server.base_url, ALWAYS_REFETCH, REQUISITES_ON)
         assert done.returncode == 0, done.stderr[-3000:]
-        base = server.base_url
+        base, cdn = server.base_url, server.cdn_url
     articles = {}
     for kind, truth in [("server-not-modified", with_etag), ("identical-payload-digest", without_etag)]:
         url = base + truth.path
@@ -71,7 +72,7 @@ def recrawled(tmp_path_factory):
         assert headers.get_header("WARC-Profile").endswith(kind)
         articles[kind] = (truth, url, headers)
     articles["changed"] = (changed, base + changed.path, None)
-    return data_dir, base, articles, site
+    return data_dir, base, articles, site, cdn
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def cdxj_line(data_dir: Path, url: str, timestamp: str) -> dict:
 
 
 def test_pywb_resolves_an_identical_payload_digest_revisit_to_the_original_body(recrawled, replay) -> None:
-    data_dir, _, articles, _ = recrawled
+    data_dir, _, articles, _, _ = recrawled
     truth, url, headers = articles["identical-payload-digest"]
     revisit_stamp = stamp(headers.get_header("WARC-Date"))
     assert revisit_stamp != stamp(headers.get_header("WARC-Refers-To-Date"))
@@ -118,7 +119,7 @@ def test_pywb_resolves_an_identical_payload_digest_revisit_to_the_original_body(
 
 def test_pywb_replays_a_server_not_modified_revisit_as_its_original_at_the_revisit_date(recrawled, replay) -> None:
     """pywb alone would replay the 304 itself (an empty page); the index points it at the original."""
-    data_dir, _, articles, _ = recrawled
+    data_dir, _, articles, _, _ = recrawled
     truth, url, headers = articles["server-not-modified"]
     revisit_stamp = stamp(headers.get_header("WARC-Date"))
     original_stamp = stamp(headers.get_header("WARC-Refers-To-Date"))
@@ -153,7 +154,7 @@ def test_browser_opens_every_capture_of_unchanged_identical_and_changed_articles
 
     from tests.helpers import CHROMIUM, CHROMIUM_ARGS
 
-    data_dir, _, articles, _ = recrawled
+    data_dir, _, articles, _, _ = recrawled
     expected = []  # (url, timestamp, title, text that must show, text that must not)
     for kind, (truth, url, _) in articles.items():
         first, second = captures_of(data_dir / "warcs", url)
@@ -180,7 +181,7 @@ def test_browser_opens_every_capture_of_unchanged_identical_and_changed_articles
 
 @pytest.mark.parametrize("kind", ["server-not-modified", "identical-payload-digest"])
 def test_show_prints_the_full_capture_and_when_it_was_seen_again(recrawled, kind) -> None:
-    data_dir, _, articles, _ = recrawled
+    data_dir, _, articles, _, _ = recrawled
     truth, url, headers = articles[kind]
     done = run_newsarchive("show", "--data-dir", str(data_dir), url, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -192,7 +193,7 @@ def test_show_prints_the_full_capture_and_when_it_was_seen_again(recrawled, kind
 
 
 def test_show_raw_of_a_revisited_page_writes_the_original_bytes(recrawled) -> None:
-    data_dir, base, _, site = recrawled
+    data_dir, base, _, site, cdn = recrawled
     headers = revisit_headers(data_dir / "warcs", base + "/")  # listings are fetched unconditionally
     assert headers.get_header("WARC-Profile").endswith("identical-payload-digest")
     done = run_newsarchive("show", "--data-dir", str(data_dir), base + "/", timeout=60)
@@ -202,7 +203,7 @@ def test_show_raw_of_a_revisited_page_writes_the_original_bytes(recrawled) -> No
         [NEWSARCHIVE, "show", "--raw", "--data-dir", str(data_dir), base + "/"], capture_output=True, timeout=60
     )
     assert raw.returncode == 0, raw.stderr
-    assert raw.stdout == site.lookup("/").render(base)[1]
+    assert raw.stdout == site.lookup("/").render(base, cdn)[1]
 
 
 def test_wacz_index_points_a_304_revisit_at_its_original_record(recrawled, tmp_path) -> None:
@@ -210,7 +211,7 @@ def test_wacz_index_points_a_304_revisit_at_its_original_record(recrawled, tmp_p
     import gzip
     import zipfile
 
-    data_dir, _, articles, _ = recrawled
+    data_dir, _, articles, _, _ = recrawled
     truth, url, headers = articles["server-not-modified"]
     output = tmp_path / "archive.wacz"
     done = run_newsarchive("export", "wacz", "--data-dir", str(data_dir), "-o", str(output))
@@ -227,3 +228,61 @@ def test_wacz_index_points_a_304_revisit_at_its_original_record(recrawled, tmp_p
     assert record.rec_type == "response"
     assert record.rec_headers.get_header("WARC-Record-ID") == headers.get_header("WARC-Refers-To")
     assert truth.title in html.unescape(record.content_stream().read().decode())
+
+
+def test_an_unchanged_requisite_is_a_revisit_on_the_recrawl(recrawled) -> None:
+    from newsarchive_site.assets import MAIN_STYLESHEET
+
+    data_dir, base, _, _, _ = recrawled
+    headers = revisit_headers(data_dir / "warcs", base + MAIN_STYLESHEET)
+    assert headers.get_header("WARC-Profile").endswith("identical-payload-digest")
+    assert len(captures_of(data_dir / "warcs", base + MAIN_STYLESHEET)) == 2
+
+
+def test_dashboard_shows_the_archive_at_a_glance_without_javascript(recrawled, replay) -> None:
+    """The front page's SVG dashboard, in a browser with JavaScript off, against the index and truth."""
+    from datetime import datetime
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+
+    data_dir, _, articles, site, _ = recrawled
+    with sqlite3.connect(data_dir / "archive.sqlite3") as db:
+        article_count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
+        runs = db.execute("SELECT id, status, stats FROM crawl_runs ORDER BY id").fetchall()
+    expected_shares: dict[tuple[str, str], list[int]] = {}
+    for truth in site.truth.values():
+        if truth.reachable:
+            year, week, _ = datetime.fromisoformat(truth.published_at).isocalendar()
+            cell = expected_shares.setdefault((truth.section, f"{year}-W{week:02d}"), [0, 0])
+            cell[0] += bool(truth.paywalled)
+            cell[1] += 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(java_script_enabled=False, viewport={"width": 1200, "height": 1000}).new_page()
+            page.goto(replay.front)
+            dashboard = page.locator("#dashboard")
+            assert dashboard.bounding_box()["y"] < page.locator("ol").bounding_box()["y"]  # above the list
+            counts = page.locator("#archived-per-day rect.bar").evaluate_all("bars => bars.map(b => +b.dataset.count)")
+            assert sum(counts) == article_count
+            shares = page.locator("#paywalled-share rect.share").evaluate_all(
+                "cells => cells.map(c => [c.dataset.section, c.dataset.week, +c.dataset.share])")
+            assert {(section, week) for section, week, _ in shares} <= set(expected_shares)
+            for section, week, share in shares:
+                paywalled, total = expected_shares[(section, week)]
+                assert abs(share - paywalled / total) < 0.001, (section, week)
+            rows = page.locator("#crawl-runs tr.run")
+            assert rows.count() == len(runs) == 2
+            for run_id, status, stats in runs:
+                row = page.locator(f'#crawl-runs tr.run[data-run="{run_id}"]')
+                assert status in row.inner_text()
+                assert row.locator("td.failed").inner_text() == str(json.loads(stats).get("archive/failed_pages", 0))
+            changed_truth = articles["changed"][0]
+            assert changed_truth.title in page.locator("#article-changes").inner_text()
+            assert page.locator("#article-changes rect.bar").count() >= 1
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+        finally:
+            browser.close()

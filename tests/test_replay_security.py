@@ -23,8 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.helpers import REPO, crawl, replay_server
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, REQUISITES_ON, crawl, replay_server
 
 HOSTILE_URL = "javascript:alert(document.domain)//"
 HOSTILE_TITLE = '<script>alert("front page")</script>Hostile headline'
@@ -45,7 +44,7 @@ def hostile_archive(tmp_path_factory):
     site.pages[truth.path] = replace(page, body=body.replace(b"</body>", ARCHIVED_SCRIPT.encode() + b"</body>"))
     data_dir = tmp_path_factory.mktemp("hostile")
     with serve(site, host="127.0.0.1", port=0) as server:
-        done = crawl(data_dir, server.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.2")  # the small site's 2 broken links
+        done = crawl(data_dir, server.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.2", REQUISITES_ON)  # the small site's 2 broken links
         assert done.returncode == 0, done.stderr[-3000:]
     with sqlite3.connect(data_dir / "archive.sqlite3") as db:
         (article_id,) = db.execute(
@@ -122,7 +121,7 @@ data_dir = Path(sys.argv[1])
 def slow_search(database_url, words, section, paywalled, limit):
     # seconds of work inside SQLite, as a pathological full-text query takes
     with sqlite3.connect(data_dir / "archive.sqlite3") as db:
-        db.execute("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 30000000) "
+        db.execute("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 20000000) "
                    "SELECT count(*) FROM n").fetchone()
     return []
 

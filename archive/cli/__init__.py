@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.cli.cluster import DEFAULT_FRONTIER, frontier, seed
 from archive.cli.extract import extract
 from archive.cli.read import query, search, show
-from archive.cli.replay import export, replay
+from archive.cli.replay import browse, export, replay
 from archive.cli.shared import (
     EXIT_FAILED,
     EXIT_OK,
@@ -300,7 +300,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, export, extract, seed, frontier):
+for command in (query, search, show, replay, browse, export, extract, seed, frontier):
     cli.add_command(command)
 
 

@@ -1,7 +1,8 @@
-"""`newsarchive replay` and `newsarchive export wacz`: serving the archive and packing it for others.
+"""`newsarchive replay`, `newsarchive browse` and `newsarchive export wacz`: serving the archive,
+exploring its index, and packing it for others.
 
-Thin: find the data directory, call `archive.replay` (server, front page, WACZ), and turn their
-errors into `Error: …` with the documented exit codes.
+Thin: find the data directory, call `archive.replay` (server, front page, WACZ) or
+`archive.readers.browse`, and turn their errors into `Error: …` with the documented exit codes.
 """
 
 from __future__ import annotations
@@ -62,6 +63,37 @@ def replay(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: i
             servers.serve_forever()
         except KeyboardInterrupt:
             click.echo("Stopped.")
+
+
+@click.command()
+@data_dir_option
+@setting_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, help="Port to listen on.")
+@click.option("--replay-url", default="http://127.0.0.1:8081/", show_default=True,
+              help="Where `newsarchive replay` serves archived pages (its --archive-port): article URLs link there.")
+def browse(data_dir: Path | None, overrides: tuple[str, ...], host: str, port: int, replay_url: str) -> None:
+    """Explore the index in Datasette, read-only, with the documented example queries.
+
+    Needs the optional extra: pip install 'newsarchive[browse]'. Column descriptions and canned
+    queries come from docs/database.md; article URLs link to their replay. Stop with Ctrl-C.
+
+    Example: newsarchive browse --data-dir /srv/archive --port 8001
+    """
+    from archive.readers.browse import serve
+    from archive.readers.query import sqlite_path
+
+    log_to_stderr()
+    config = open_archive(data_dir, overrides)
+    database = sqlite_path(config.database_url)
+    if database is None:
+        raise Failed("browse reads a SQLite index; ARCHIVE_DATABASE_URL names another database")
+    click.echo(f"Browsing {database} at http://{host}:{port}/ (read-only; Ctrl-C to stop)")
+    sys.stdout.flush()
+    try:
+        serve(database, host, port, replay_url)
+    except ArchiveError as exc:
+        raise Failed(str(exc)) from exc
 
 
 @click.group()

@@ -1,4 +1,5 @@
-"""The replay server's front page: the archived articles, newest first, each linked to its capture.
+"""The replay server's front page: a dashboard (`archive.replay.dashboard`), then the archived articles,
+newest first, each linked to its capture.
 
 Filters are query parameters: `section`, `paywall` (`paywalled`, `free`, `unknown`) and `q`. A search
 runs through the full-text index (`archive.readers.search.search`) when the installed code has it, and
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 from archive.index.database import Database
 from archive.errors import ArchiveError
 from archive.index.models import Article, Capture
+from archive.replay.dashboard import Dashboard
 from archive.replay.server import COLLECTION, replay_path
 
 DEFAULT_LIMIT = 200
@@ -149,6 +151,7 @@ class FrontPage:
         return self.templates.get_template("front.html").render(
             entries=entries, total=total, filters=filters, sections=self.sections(), error=error,
             searching_full_text=self.searcher is not None, limit=self.limit,
+            dashboard=Dashboard.load(self.engine),
         ).encode("utf-8")
 
     def sections(self) -> list[str]:

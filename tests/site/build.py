@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .article_page import render_article
+from .assets import asset_pages
 from .listing_pages import (
     FBCLID, UTM_SOCIAL, error_page, home_page, print_page, redirect_page, robots_txt, rss_feed,
     section_pages, subscribe_page,
@@ -89,6 +90,7 @@ def build_site(n_articles: int = 60, seed: int = 1) -> Site:
         redirect_page("{base}" + redirected.path), status=301,
         extra=[("Location", "{base}" + redirected.path)],
     )
+    pages.update(asset_pages([spec.image for spec in specs]))
     pages[BROKEN_PATH] = _html_page(error_page(500, "The website encountered an unexpected error"), status=500)
     pages[utm_article.path + UTM_SOCIAL.replace("&amp;", "&")] = pages[utm_article.path]
     pages[fbclid_article.path + FBCLID] = pages[fbclid_article.path]

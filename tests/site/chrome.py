@@ -10,6 +10,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from .assets import ROBOTS_DENIED_IMAGE, STYLESHEETS
 from .plan import SECTIONS
 
 LONDON = ZoneInfo("Europe/London")
@@ -50,9 +51,9 @@ def head(title: str, extra: str = "", charset: str = "utf-8") -> str:
         charset_tag = '<meta charset="utf-8" />'
     else:
         charset_tag = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}" />'
-    styles = "\n".join(
-        f'<link rel="stylesheet" media="all" href="/sites/default/files/css/css_{name}.css?t=q9x2" />'
-        for name in ("a8f3kQ", "Zp0vYt", "mR2sLw", "hT7cNe", "uV4bXo")
+    styles = "\n".join(  # the last one from the CDN ({cdn}: another origin)
+        f'<link rel="stylesheet" media="all" href="{"{cdn}" if name == "uV4bXo" else ""}/sites/default/files/css/css_{name}.css?t=q9x2" />'
+        for name in STYLESHEETS
     )
     return f"""<head>
 {charset_tag}
@@ -165,6 +166,7 @@ def footer() -> str:
 <p>The Morning Star is published by the People’s Press Printing Society, a readers’ co-operative. Registered office: William Rust House, 52 Beachy Road, London E3 2NS. © 2026 Morning Star. All rights reserved.</p>
 <p>The Morning Star is regulated by IMPRESS. Complaints about editorial content may be made to the editor.</p>
 </div>
+<p class="print-badge"><img src="{ROBOTS_DENIED_IMAGE}" alt="" width="8" height="8" /></p>
 <ul class="social"><li><a href="https://twitter.com/M_Star_Online">Twitter</a></li><li><a href="https://www.facebook.com/MorningStarOnline">Facebook</a></li><li><a href="https://www.instagram.com/morningstaronline">Instagram</a></li></ul>
 </div>
 </footer>

@@ -8,6 +8,8 @@ from typing import Any
 
 BASE_PLACEHOLDER = "{base}"
 """Stands for "scheme://host:port" in bodies and headers; the server fills it from the Host header."""
+CDN_PLACEHOLDER = "{cdn}"
+"""Stands for the CDN's origin (the server's companion port), where some requisites live."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,10 +21,14 @@ class Page:
     body: bytes
     etag: bool = True  # False: the server sends no ETag and ignores If-None-Match for this page
 
-    def render(self, base: str) -> tuple[list[tuple[str, str]], bytes]:
-        """Headers and body with `{base}` replaced by an origin such as "http://127.0.0.1:8000"."""
-        headers = [(name, value.replace(BASE_PLACEHOLDER, base)) for name, value in self.headers]
-        return headers, self.body.replace(BASE_PLACEHOLDER.encode("ascii"), base.encode("ascii"))
+    def render(self, base: str, cdn: str | None = None) -> tuple[list[tuple[str, str]], bytes]:
+        """Headers and body with `{base}` replaced by an origin such as "http://127.0.0.1:8000", and
+        `{cdn}` by the CDN's origin (`base` when there is none)."""
+        cdn = cdn or base
+        headers = [(name, value.replace(BASE_PLACEHOLDER, base).replace(CDN_PLACEHOLDER, cdn))
+                   for name, value in self.headers]
+        body = self.body.replace(BASE_PLACEHOLDER.encode("ascii"), base.encode("ascii"))
+        return headers, body.replace(CDN_PLACEHOLDER.encode("ascii"), cdn.encode("ascii"))
 
     def header(self, name: str) -> str | None:
         """First value of header `name` (case-insensitive), unrendered."""

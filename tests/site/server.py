@@ -1,4 +1,8 @@
-"""Serves a `Site` over real HTTP/1.1 (keep-alive, Content-Length, ETag) from a daemon thread."""
+"""Serves a `Site` over real HTTP/1.1 (keep-alive, Content-Length, ETag) from a daemon thread.
+
+A companion server on another port plays the site's CDN (`{cdn}` in pages): another origin to a
+crawler, serving the same pages.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ logger = logging.getLogger(__name__)
 RequestLog = list[tuple[str, str, dict[str, str]]]
 
 
-def _handler_for(site: Site, requests: RequestLog, lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
+def _handler_for(site: Site, requests: RequestLog, lock: threading.Lock,
+                 cdn: list[str]) -> type[BaseHTTPRequestHandler]:
     """A handler class bound to one site and one request log (no state shared between servers)."""
 
     class Handler(BaseHTTPRequestHandler):
@@ -35,7 +40,7 @@ def _handler_for(site: Site, requests: RequestLog, lock: threading.Lock) -> type
                 requests.append((self.command, self.path, dict(self.headers.items())))
             host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
             page = site.lookup(self.path)
-            headers, body = page.render(f"http://{host}")
+            headers, body = page.render(f"http://{host}", cdn[0] if cdn else None)
             etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
             if page.status == 200 and page.etag and self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
@@ -64,20 +69,29 @@ class SiteServer:
 
     def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0) -> None:
         self.requests: RequestLog = []
+        self.cdn_requests: RequestLog = []
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(site, self.requests, self._lock))
-        self._httpd.daemon_threads = True
-        bound_host, bound_port = self._httpd.server_address[:2]
-        self.base_url = f"http://{bound_host}:{bound_port}"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="newsarchive-site", daemon=True)
-        self._thread.start()
-        logger.info("serving test site at %s", self.base_url)
+        cdn: list[str] = []
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(site, self.requests, self._lock, cdn))
+        self._cdn = ThreadingHTTPServer((host, 0), _handler_for(site, self.cdn_requests, self._lock, cdn))
+        self.base_url = _origin(self._httpd)
+        self.cdn_url = _origin(self._cdn)
+        cdn.append(self.cdn_url)
+        self._threads = []
+        for name, httpd in (("newsarchive-site", self._httpd), ("newsarchive-cdn", self._cdn)):
+            httpd.daemon_threads = True
+            thread = threading.Thread(target=httpd.serve_forever, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        logger.info("serving test site at %s (CDN at %s)", self.base_url, self.cdn_url)
 
     def close(self) -> None:
-        """Stop serving and release the port."""
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        """Stop serving and release the ports."""
+        for httpd in (self._httpd, self._cdn):
+            httpd.shutdown()
+            httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
 
     def __enter__(self) -> SiteServer:
         return self
@@ -85,6 +99,11 @@ class SiteServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def _origin(httpd: ThreadingHTTPServer) -> str:
+    host, port = httpd.server_address[:2]
+    return f"http://{host}:{port}"
 
 
 def serve(site: Site, host: str = "127.0.0.1", port: int = 0) -> SiteServer:
