@@ -106,8 +106,9 @@ def _index(path: Path, database: Database) -> int:
 
 
 def recover_unfinished_runs(warc_dir: Path, database: Database, site: str) -> list[str]:
-    """Index the closed WARC files of this site's runs that never finished, and mark those runs
-    interrupted. Called under the site's crawl lock, so no run of the site is alive.
+    """Index the closed WARC files of this site's runs that never finished, and of runs the index
+    never recorded at all, and mark those runs interrupted. Called under the site's crawl lock, so
+    no run of the site is alive. Costs one small read (the warcinfo record) per WARC file.
 
     A crawl that died after closing its file (a full disk failed the index, or a kill after the
     rename) left records the index may not hold, and a run stuck at `running`; `.open` recovery
@@ -117,11 +118,12 @@ def recover_unfinished_runs(warc_dir: Path, database: Database, site: str) -> li
         dead = set(connection.scalars(
             select(CrawlRun.run_uuid).where(CrawlRun.site == site, CrawlRun.status == "running")
         ))
-    if not dead:
-        return []
+        known = set(connection.scalars(select(CrawlRun.run_uuid)))
     indexed = []
     for path in sorted(warc_dir.glob("*.warc.gz")):
-        if warcinfo_run_id(path) in dead:
+        run_id = warcinfo_run_id(path)
+        # a run the index never heard of: the disk filled before even its start was indexed
+        if run_id in dead or (run_id is not None and run_id not in known):
             records = _index(path, database)
             logger.warning("Indexed %s of a crawl that did not finish: %d records", path.name, records)
             indexed.append(path.name)
