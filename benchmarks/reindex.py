@@ -5,8 +5,10 @@
 For each size, the sample site is served by nginx (benchmarks/static_site.py) and crawled once by
 `newsarchive crawl` with politeness off; then `newsarchive reindex` rebuilds the index from those
 WARC files, --runs times, each timed as a user waits for it (process start-up included) with the
-peak RSS of its process tree. Each rebuild must give the index the crawl wrote: the row counts of
-every table are compared (the test suite compares the rows themselves).
+peak RSS of its process tree and its CPU time (steadier than wall time on a shared machine).
+--compare runs another installation's reindex on the same files after this one's. Each rebuild
+must give the index the crawl wrote: the row counts of every table are compared (the test suite
+compares the rows themselves).
 
 --keep DIR keeps the crawled data directories (DIR/<articles>) and reuses them on the next run,
 so the crawl of a large site is paid once.
@@ -56,6 +58,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, nargs="+", default=[3000, 30000])
     parser.add_argument("--runs", type=int, default=3, help="rebuilds per size; the median is reported")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) the crawled data directories here")
+    parser.add_argument("--compare", metavar="NEWSARCHIVE",
+                        help="also rebuild with this other installation's newsarchive command")
     options = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop nginx and remove its files on kill
 
@@ -67,22 +71,25 @@ def main() -> None:
             crawled(articles, data_dir)
             expected = row_counts(data_dir)
             warc_bytes = sum(path.stat().st_size for path in (data_dir / "warcs").glob("*.warc.gz"))
-            seconds, peaks = [], []
-            for _ in range(options.runs):
-                measured = run_measured([NEWSARCHIVE, "reindex", "--data-dir", str(data_dir)])
-                if measured.returncode != 0:
-                    raise SystemExit(f"reindex failed:\n{measured.stderr[-3000:]}")
-                if (counts := row_counts(data_dir)) != expected:
-                    raise SystemExit(f"the rebuilt index differs from the crawled one: {counts} != {expected}")
-                seconds.append(measured.seconds)
-                peaks.append(measured.peak_rss_mb)
-                print(f"  {articles}: {measured.seconds:.1f}s, {measured.peak_rss_mb:.0f} MB", flush=True)
-            rows.append((articles, expected, warc_bytes, statistics.median(seconds), max(peaks)))
-    print(f"{'articles':>9}{'captures':>10}{'WARC MB':>9}{'seconds':>9}{'articles/s':>12}{'captures/s':>11}{'peak MB':>9}")
-    for articles, counts, warc_bytes, seconds, peak in rows:
-        print(f"{counts['articles']:>9}{counts['captures']:>10}{warc_bytes / 1e6:>9.0f}{seconds:>9.1f}"
-              f"{counts['articles'] / seconds:>12.0f}{counts['captures'] / seconds:>11.0f}"
-              f"{peak:>9.0f}")
+            commands = {"this": NEWSARCHIVE, **({"other": options.compare} if options.compare else {})}
+            for name, command in commands.items():
+                runs = []
+                for _ in range(options.runs):
+                    measured = run_measured([command, "reindex", "--data-dir", str(data_dir)])
+                    if measured.returncode != 0:
+                        raise SystemExit(f"reindex failed:\n{measured.stderr[-3000:]}")
+                    if (counts := row_counts(data_dir)) != expected:
+                        raise SystemExit(f"the rebuilt index differs from the crawled one: {counts} != {expected}")
+                    runs.append(measured)
+                    print(f"  {name} {articles}: {measured.seconds:.1f}s, {measured.cpu_seconds:.1f} CPU s, "
+                          f"{measured.peak_rss_mb:.0f} MB", flush=True)
+                rows.append((name, expected, warc_bytes, statistics.median(r.seconds for r in runs),
+                             statistics.median(r.cpu_seconds for r in runs), max(r.peak_rss_mb for r in runs)))
+    print(f"{'code':<6}{'articles':>9}{'captures':>10}{'WARC MB':>9}{'seconds':>9}{'articles/s':>12}"
+          f"{'CPU s':>8}{'articles/CPU s':>16}{'peak MB':>9}")
+    for name, counts, warc_bytes, seconds, cpu, peak in rows:
+        print(f"{name:<6}{counts['articles']:>9}{counts['captures']:>10}{warc_bytes / 1e6:>9.0f}{seconds:>9.1f}"
+              f"{counts['articles'] / seconds:>12.0f}{cpu:>8.1f}{counts['articles'] / cpu:>16.0f}{peak:>9.0f}")
 
 
 if __name__ == "__main__":

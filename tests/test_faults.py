@@ -161,10 +161,17 @@ def test_a_full_disk_names_the_warc_write_and_keeps_what_was_written(small_site,
             assert "WARC" in line or "disk" in line, line
         warcs = sorted(path.name for path in (data_dir / "warcs").iterdir())
         shutil.copytree(data_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("locks"))
-    # every WARC is a valid file of complete records (a reindex reads it without error)
+    # with room again, the next crawl indexes what the failed runs wrote and ends their runs
     copy = tmp_path / "copy"
-    rebuilt = run_newsarchive("reindex", "--data-dir", str(copy))
-    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    again = crawl(copy, small_site.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.1")
+    assert again.returncode == 0, again.stderr[-3000:]
+    indexed = index_view(copy / "archive.sqlite3")
+    assert not [run for run in indexed["runs"] if run[2] == "running"]
+    assert not rows_past_the_end(copy)
+    rebuilt = _copy(copy, tmp_path / "rebuilt")
+    done = run_newsarchive("reindex", "--data-dir", str(rebuilt))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert index_view(rebuilt / "archive.sqlite3") == indexed
 
 
 def test_a_db_upgrade_that_runs_out_of_space_or_is_killed_leaves_a_database_upgrade_can_finish(tmp_path) -> None:

@@ -40,22 +40,25 @@ def _html_file(path: Path, url: str | None) -> SavedPage:
     return SavedPage(str(path), url or path.resolve().as_uri(), data, {"Content-Type": "text/html"})
 
 
-def _warc_pages(path: Path) -> Iterator[SavedPage]:
-    """Every HTML response in a WARC file, with its target URI and HTTP headers."""
-    from warcio.archiveiterator import ArchiveIterator
+def _is_html_response(record: Any) -> bool:
+    if record.rec_type != "response" or record.http_headers is None:
+        return False
+    return "html" in (record.http_headers.get_header("Content-Type") or "").lower()
 
-    with path.open("rb") as stream:
-        for record in ArchiveIterator(stream):
-            if record.rec_type != "response" or record.http_headers is None:
-                continue
-            content_type = record.http_headers.get_header("Content-Type") or ""
-            if "html" not in content_type.lower():
-                continue
-            headers = {name: value for name, value in record.http_headers.headers
-                       if name.lower() not in ("content-encoding", "transfer-encoding")}
-            body = record.content_stream().read()  # chunking and gzip/deflate/br undone
-            yield SavedPage(f"{path}@{record.rec_headers.get_header('WARC-Record-ID')}",
-                            record.rec_headers.get_header("WARC-Target-URI") or "", body, headers)
+
+def _warc_pages(path: Path) -> Iterator[SavedPage]:
+    """Every HTML response in a WARC file (read by the one WARC reader), with its target URI and
+    HTTP headers; the content comes with chunking and gzip/deflate/br undone."""
+    from archive.warc.reader import WarcFileReader
+
+    for found in WarcFileReader(path, wants_content=_is_html_response):
+        record = found.record
+        if not _is_html_response(record):
+            continue
+        headers = {name: value for name, value in record.http_headers.headers
+                   if name.lower() not in ("content-encoding", "transfer-encoding")}
+        yield SavedPage(f"{path}@{record.rec_headers.get_header('WARC-Record-ID')}",
+                        record.rec_headers.get_header("WARC-Target-URI") or "", found.content, headers)
 
 
 def _pages(paths: tuple[Path, ...], url: str | None) -> Iterator[SavedPage | tuple[str, str]]:

@@ -136,24 +136,20 @@ MIGRATION_LOCK_KEY = 0x6E657773  # "news"
 
 
 @contextmanager
-def migration_lock(url: str) -> Iterator[None]:
+def migration_lock(engine: Engine) -> Iterator[None]:
     """On PostgreSQL, hold an advisory lock while the schema is checked and created, so crawlers
     starting together on several machines create it once; SQLite needs none (its writes lock the file)."""
-    engine = make_engine(url)
-    try:
-        if engine.dialect.name != "postgresql":
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        connection.commit()
+        try:
             yield
-            return
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+        finally:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
             connection.commit()
-            try:
-                yield
-            finally:
-                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
-                connection.commit()
-    finally:
-        engine.dispose()
 
 
 class Database:
@@ -214,7 +210,7 @@ class Database:
         A first crawl just works, while an existing index is only ever migrated on purpose
         (`newsarchive db upgrade`), never as a side effect of a crawl.
         """
-        with migration_lock(self.url):  # crawls on other machines may create the same PostgreSQL schema at once
+        with migration_lock(self.engine):  # crawls on other machines may create the same PostgreSQL schema at once
             if self.current_revision() is None and not inspect(self.engine).get_table_names():
                 self.upgrade()
         self.require_current()
