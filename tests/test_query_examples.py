@@ -13,20 +13,13 @@ from pathlib import Path
 import pytest
 
 from archive.index import database as db
+from archive.readers.browse import example_queries
 from tests.helpers import SiteCrawl
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "database.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 
 
-def example_queries(doc: str) -> list[tuple[str, str]]:
-    """(title, sql) of each ```sql block under "## Example queries", titled by its ### heading."""
-    examples = doc.partition("\n## Example queries\n")[2].split("\n## ")[0]
-    found = []
-    for section in re.split(r"^### ", examples, flags=re.MULTILINE)[1:]:
-        title, _, body = section.partition("\n")
-        found += [(title.strip(), sql) for sql in re.findall(r"```sql\n(.*?)```", body, re.DOTALL)]
-    return found
 
 
 def doc_sections(doc: str) -> dict[str, str]:

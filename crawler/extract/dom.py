@@ -150,3 +150,12 @@ def first_text(scope: HtmlElement, selectors: Iterable[str]) -> tuple[str, str]:
             if text:
                 return text, selector
     return "", ""
+
+
+def xpath_literal(text: str) -> str:
+    """`text` as an XPath 1.0 string literal: XPath has no escapes, so both quotes need concat()."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in text.split("'")) + ")"

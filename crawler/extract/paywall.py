@@ -46,7 +46,7 @@ from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 
-from .dom import body_text, css, page_names, xpath
+from .dom import body_text, css, page_names, xpath, xpath_literal
 from .jsonld import accessible_for_free, locked_parts
 from .text import element_text
 
@@ -91,16 +91,8 @@ _NOT = re.compile(r"\bNOT\b", re.IGNORECASE)
 @lru_cache(maxsize=32)
 def _marker_xpath(texts: tuple[str, ...]) -> etree.XPath:
     """Text nodes of the body holding any of the marker texts (one document scan for all)."""
-    tests = " or ".join(f"contains(., {_xpath_literal(text)})" for text in texts)
+    tests = " or ".join(f"contains(., {xpath_literal(text)})" for text in texts)
     return etree.XPath(f"//body//text()[{tests}]")
-
-
-def _xpath_literal(text: str) -> str:
-    if "'" not in text:
-        return f"'{text}'"
-    if '"' not in text:
-        return f'"{text}"'
-    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in text.split("'")) + ")"
 
 
 # Candidates are found cheaply: one regex over every class and id value of the page, and only on a

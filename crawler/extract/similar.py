@@ -12,7 +12,7 @@ from crawler.sites import SiteProfile
 from archive.urls import canonical_url
 
 from .article import SimilarStory
-from .dom import body_text, by_selector, css, first_text, xpath
+from .dom import body_text, by_selector, css, first_text, xpath, xpath_literal
 from .text import collapse, element_text
 
 _HEADING_TAGS = "self::h1 or self::h2 or self::h3 or self::h4 or self::div or self::span or self::p"
@@ -24,16 +24,8 @@ _FIRST_TEXT = etree.XPath("string(text())")  # the first text node, as normalize
 @lru_cache(maxsize=64)
 def _heading_xpath(headings: tuple[str, ...]) -> etree.XPath:
     """Heading-like elements whose first text holds any of the headings: one scan for them all."""
-    tests = " or ".join(f"contains(., {_literal(heading)})" for heading in headings)
+    tests = " or ".join(f"contains(., {xpath_literal(heading)})" for heading in headings)
     return etree.XPath(f"//body//*[{_HEADING_TAGS}][text()[1][{tests}]]")
-
-
-def _literal(text: str) -> str:
-    if "'" not in text:
-        return f"'{text}'"
-    if '"' not in text:
-        return f'"{text}"'
-    return "concat(" + ", \"'\", ".join(f"'{part}'" for part in text.split("'")) + ")"
 
 
 def _article_links(scope: HtmlElement, page_url: str, profile: SiteProfile) -> list[tuple[HtmlElement, str]]:
