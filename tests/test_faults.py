@@ -224,6 +224,8 @@ def rows_past_the_end(data_dir: Path) -> list[tuple]:
         return []
     connection = sqlite3.connect(data_dir / "archive.sqlite3")
     try:
+        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'captures'").fetchone():
+            return []  # killed before its schema was made: no rows at all
         located = connection.execute(
             "SELECT warc_file, \"offset\", length FROM captures"
             " UNION ALL SELECT meta_warc_file, meta_offset, meta_length FROM captures WHERE meta_warc_file IS NOT NULL"
