@@ -163,7 +163,8 @@ def test_a_full_disk_names_the_warc_write_and_keeps_what_was_written(small_site,
         shutil.copytree(data_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("locks"))
     # with room again, the next crawl indexes what the failed runs wrote and ends their runs
     copy = tmp_path / "copy"
-    again = crawl(copy, small_site.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.1")
+    # the small site always has a 404 and a 500: what counts here is the index, not the failure ratio
+    again = crawl(copy, small_site.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.5")
     assert again.returncode == 0, again.stderr[-3000:]
     indexed = index_view(copy / "archive.sqlite3")
     assert not [run for run in indexed["runs"] if run[2] == "running"]
