@@ -59,3 +59,13 @@ class SessionProvider:
     def item_scraped(self, item: object, response: object, spider: object) -> None:
         """Archive an extracted `ArticleItem` (the add-on's extraction hands articles over here)."""
         raise NotImplementedError
+
+
+class ArchivedArticleSkipped(IgnoreRequest):
+    """An old archived article not fetched again; its archived Similar-stories links are still
+    followed (by the spider's errback), or articles reachable only through it would never be
+    reached again, such as one whose record a killed crawl did not write."""
+
+    def __init__(self, message: str, similar_links: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.similar_links = similar_links

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archive.index.previous import PreviousCapture
 from crawler.config import ArchiveConfig
-from crawler.items import ARCHIVED_LINKS_META, PREVIOUS_CAPTURE_META, SessionProvider
+from crawler.items import ARCHIVED_LINKS_META, PREVIOUS_CAPTURE_META, ArchivedArticleSkipped, SessionProvider
 
 if TYPE_CHECKING:
     from archive.session.session import CrawlSession
@@ -76,7 +76,9 @@ class IncrementalMiddleware:
         age = previous.article_age_days(self._now)
         if age is not None and age > self.config.recrawl_days:
             self.crawler.stats.inc_value("archive/skipped/archived_article")
-            raise IgnoreRequest(f"archived before and older than {self.config.recrawl_days:g} days")
+            raise ArchivedArticleSkipped(
+                f"archived before and older than {self.config.recrawl_days:g} days", previous.similar_links
+            )
         request.meta[ARCHIVED_LINKS_META] = previous.similar_links
         if previous.etag:
             request.headers.setdefault(b"If-None-Match", previous.etag.encode("latin-1"))

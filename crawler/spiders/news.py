@@ -24,6 +24,7 @@ from crawler.extract import extract_from_tree
 from crawler.extract.article import Article
 from crawler.items import (
     ARCHIVED_LINKS_META,
+    ArchivedArticleSkipped,
     CAPTURED_AT_META,
     RECORD_ID_META,
     TRUNCATED_META,
@@ -95,9 +96,13 @@ class NewsSpider(Spider):
         for url in self.profile.start_urls(self.base_url):
             yield Request(url, callback=self.parse, errback=self.failed)
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> Iterator[Request] | None:
         """A page that could not be archived as a success, after retries: counted by kind, so
-        the run's exit code and its `crawl_runs` row say how much of the site was missed."""
+        the run's exit code and its `crawl_runs` row say how much of the site was missed.
+        An old archived article skipped on purpose still leads to its archived Similar stories."""
+        if failure.check(ArchivedArticleSkipped):
+            links = failure.value.similar_links
+            return self._requests((self._on_crawled_site(url) for url in links), failure)
         if failure.check(UndecodableResponse):
             kind = failure.value.kind  # archived raw, but its body cannot be read
         elif failure.check(IgnoreRequest) and not failure.check(HttpError):
@@ -179,7 +184,7 @@ class NewsSpider(Spider):
         hrefs = _PAGE_LINKS(page)
         yield from self._requests((self._resolve(response.url, href) for href in hrefs), response)
 
-    def _requests(self, urls: Iterable[str | None], source: Response | None = None) -> Iterator[Request]:
+    def _requests(self, urls: Iterable[str | None], source: Response | Failure | None = None) -> Iterator[Request]:
         depth = _depth(source) + 1
         for url in urls:
             if url is None or url in self._requested:
@@ -284,7 +289,7 @@ def _similar_on_canonical_site(article: Article) -> Article:
     return replace(article, similar=tuple(moved))
 
 
-def _depth(response: Response | None) -> int:
+def _depth(response: Response | Failure | None) -> int:
     """The link depth Scrapy's depth middleware gave the page (0 for a start page)."""
     request = getattr(response, "request", None)
     return request.meta.get("depth", 0) if request is not None else 0
