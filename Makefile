@@ -52,6 +52,7 @@ test-postgresql: $(BIN)/newsarchive services
 benchmark: $(BIN)/newsarchive
 	$(BIN)/python benchmarks/crawl.py --articles 3000 --pairs 3
 	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/pip install --quiet --no-deps $(CLUSTER_PACKAGES)
 	$(BIN)/python benchmarks/real_pages.py --repeat 3
 
 clean:
