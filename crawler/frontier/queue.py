@@ -26,6 +26,14 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return taken[1]
 """
 
+# KEYS: requests, seen; ARGV: fingerprint, score, encoded request. Marks the request seen and queues
+# it in one step: a worker killed between the two would leave a URL seen and never fetched.
+_PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
 # KEYS: requests, workers; ARGV: in-flight key prefix, lease key prefix. Returns requests requeued.
 _REQUEUE_DEAD = """
 local moved = 0
@@ -54,6 +62,12 @@ class AcknowledgedQueue(PriorityQueue):
         self.worker = worker
         self._pop = server.register_script(_POP)
         self._requeue = server.register_script(_REQUEUE_DEAD)
+        self._push_unseen = server.register_script(_PUSH_UNSEEN)
+
+    def push_unseen(self, request: Request, fingerprint: str) -> bool:
+        """Queue `request` unless its fingerprint is in the shared seen set; True when queued."""
+        return bool(self._push_unseen(keys=[self.key, self.keys.seen],
+                                      args=[fingerprint, -request.priority, self._encode_request(request)]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         entry = self._pop(keys=[self.key, self.keys.inflight(self.worker), self.keys.workers], args=[self.worker])

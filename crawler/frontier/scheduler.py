@@ -113,9 +113,12 @@ class FrontierScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         # a redirect or retry carries the entry it replaces: acknowledged once its follow-up is queued
         replaced = request.meta.pop(FRONTIER_ENTRY_META, None)
-        added = request.dont_filter or not self.df.request_seen(request)
-        if added:
+        if request.dont_filter:
             self.queue.push(request)
+            added = True
+        else:
+            added = self.queue.push_unseen(request, self.df.request_fingerprint(request))
+        if added:
             self.stats.inc_value("scheduler/enqueued/redis")
         else:
             self.df.log(request, self.spider)
