@@ -27,7 +27,8 @@ from archive.index.models import Base
 from archive.session.recovery import recover_open_files
 from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, REQUISITES_ON, run_newsarchive, setting_args
 
-REDIS_DB = {"two_workers": 11, "killed": 12, "refused": 13, "seed": 14, "lock": 8, "worker": 9, "worker_stopped": 10}
+REDIS_DB = {"two_workers": 11, "killed": 12, "refused": 13, "seed": 14, "lock": 8, "worker": 9, "worker_stopped": 10,
+            "orphaned": 7}
 INDEX_TABLES = ("articles", "captures", "article_links", "article_versions")
 SLOW_SITE = ("DOWNLOAD_DELAY=0.1", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "RANDOMIZE_DOWNLOAD_DELAY=False")
 
@@ -252,6 +253,28 @@ def test_the_run_lock_is_released_by_its_last_member_and_never_revived(frontier_
     assert lock.running() == token and server.pttl(FrontierKeys("morningstar").run) <= 1000
     time.sleep(1.2)
     assert lock.running() is None
+
+
+@pytest.mark.parametrize("frontier_url", ["orphaned"], indirect=True)
+def test_a_waiting_worker_finds_the_requests_of_a_run_whose_workers_all_died(server, frontier_url) -> None:
+    """Every worker of a run was killed holding requests, nothing is queued: the requests are not
+    stranded in flight, a worker looking for work queues them again once the dead leases lapse."""
+    from crawler.frontier.run import sites_with_work
+
+    seeded = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+    assert seeded.returncode == 0, seeded.stderr
+    redis = Redis.from_url(frontier_url)
+    queued = redis.zrange("newsarchive:morningstar:requests", 0, -1, withscores=True)
+    # a worker took them all (as the queue's pop does) and was killed: its lease expires, nothing renews it
+    redis.delete("newsarchive:morningstar:requests")
+    redis.hset("newsarchive:morningstar:inflight:dead-1", mapping=dict(queued))
+    redis.sadd("newsarchive:morningstar:workers", "dead-1")
+    redis.set("newsarchive:morningstar:alive:dead-1", "busy", px=500)
+    assert sites_with_work(frontier_url) == []  # its lease still runs: it may yet finish them
+    time.sleep(0.7)
+    assert sites_with_work(frontier_url) == ["morningstar"]
+    assert redis.zrange("newsarchive:morningstar:requests", 0, -1, withscores=True) == queued
+    assert not redis.exists("newsarchive:morningstar:inflight:dead-1")
 
 
 def start_worker(data_dir: Path, url: str, database: str, *settings: str) -> tuple[subprocess.Popen, Path, Path]:

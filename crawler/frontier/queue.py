@@ -53,6 +53,13 @@ return moved
 """
 
 
+def requeue_dead(server: Redis, keys: FrontierKeys) -> int:
+    """Give the requests of every worker of the site whose lease lapsed back to the queue; how many.
+    (Also for a process that has no queue object: a waiting `newsarchive worker`.)"""
+    script = server.register_script(_REQUEUE_DEAD)
+    return int(script(keys=[keys.requests, keys.workers], args=[keys.inflight_prefix, keys.alive_prefix]))
+
+
 class AcknowledgedQueue(PriorityQueue):
     """One site's shared queue, as seen by one worker."""
 
@@ -61,7 +68,6 @@ class AcknowledgedQueue(PriorityQueue):
         self.keys = keys
         self.worker = worker
         self._pop = server.register_script(_POP)
-        self._requeue = server.register_script(_REQUEUE_DEAD)
         self._push_unseen = server.register_script(_PUSH_UNSEEN)
 
     def push_unseen(self, request: Request, fingerprint: str) -> bool:
@@ -88,8 +94,7 @@ class AcknowledgedQueue(PriorityQueue):
 
     def requeue_dead(self) -> int:
         """Give the requests of every worker whose lease lapsed back to the queue."""
-        return int(self._requeue(keys=[self.key, self.keys.workers],
-                                 args=[self.keys.inflight_prefix, self.keys.alive_prefix]))
+        return requeue_dead(self.server, self.keys)
 
     def others_at_work(self) -> bool:
         """Another worker may still add requests: it is busy, or it died holding requests not yet requeued."""

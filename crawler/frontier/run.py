@@ -19,6 +19,7 @@ from scrapy_redis.queue import PriorityQueue
 
 from crawler.frontier.keys import FrontierKeys, sites_in
 from crawler.frontier.lock import ClusterRunLock
+from crawler.frontier.queue import requeue_dead
 from crawler.frontier.scheduler import connect
 
 logger = logging.getLogger(__name__)
@@ -127,9 +128,15 @@ def origin(url: str, site: str) -> str:
 
 
 def sites_with_work(url: str, sites: list[str] | None = None) -> list[str]:
-    """The sites (of `sites`, or any on the frontier) with requests queued, most queued first."""
+    """The sites (of `sites`, or any on the frontier) with requests queued, most queued first; the
+    requests of workers whose lease lapsed are queued again first."""
     server = connect(url)
-    queued = {name: server.zcard(FrontierKeys(name).requests) for name in (sites or sites_in(server))}
+    queued = {}
+    for name in sites or sites_in(server):
+        keys = FrontierKeys(name)
+        if requeued := requeue_dead(server, keys):  # a run whose every worker died: its requests wait in flight
+            logger.warning("Requeued %d requests of %s taken by workers that stopped renewing their lease", requeued, name)
+        queued[name] = server.zcard(keys.requests)
     return sorted((name for name, count in queued.items() if count), key=lambda name: -queued[name])
 
 
