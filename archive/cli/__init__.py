@@ -106,13 +106,11 @@ def _frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: di
     """Take part in the cluster run of site `name`: a new one (refused while one runs), or the running one (--join)."""
     from archive.cli.cluster import frontier_run
 
-    try:
-        context = frontier_run(name, data_dir, base_url, overrides, join)
-        context.__enter__()
-    except (DatabaseNotMigrated, LockHeld) as exc:
-        raise NotStarted(str(exc)) from exc
     with contextlib.ExitStack() as stack:
-        stack.push(context)
+        try:
+            stack.enter_context(frontier_run(name, data_dir, base_url, overrides, join))
+        except (DatabaseNotMigrated, LockHeld) as exc:
+            raise NotStarted(str(exc)) from exc
         yield
 
 

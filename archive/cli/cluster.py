@@ -87,12 +87,13 @@ def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, over
     from crawler.run import CrawlOutcome
 
     overrides["ARCHIVE_FRONTIER_URL"] = url
+    settings, config = load_config(data_dir, overrides, base_url)
+    membership = contextlib.ExitStack()
     try:
         token = begin_frontier_run(name, data_dir, base_url, overrides, join=False)
+        membership.enter_context(RunMembership(url, name, token, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), "launcher"))
     except (DatabaseNotMigrated, LockHeld) as exc:
         raise NotStarted(str(exc)) from exc
-    settings, config = load_config(data_dir, overrides, base_url)
-    membership = RunMembership(url, name, token, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), "launcher")
     with membership, tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as scratch:
         stats_files = [Path(scratch) / f"worker-{number}.json" for number in range(workers)]
         processes = []

@@ -48,6 +48,7 @@ class Worker:
         self.poll = poll
         self.stopping = False
         self.child: subprocess.Popen | None = None
+        self.child_signalled = False
         self.refused: set[str] = set()  # sites whose profile this worker cannot load: not tried again
         self.crawls = 0
 
@@ -57,9 +58,9 @@ class Worker:
         if not self.stopping:
             logger.info("Stopping (signal %d): the crawl in progress hands its unfinished requests back", signum)
         self.stopping = True
-        if self.child is not None and self.child.poll() is None and not getattr(self.child, "signalled", False):
+        if self.child is not None and self.child.poll() is None and not self.child_signalled:
             self.child.send_signal(signal.SIGTERM)
-            self.child.signalled = True  # type: ignore[attr-defined]
+            self.child_signalled = True
 
     def run(self) -> None:
         from redis.exceptions import RedisError
@@ -97,6 +98,8 @@ class Worker:
             self.refused.add(site)
             return
         try:
+            if self.stopping:  # stopped while the run was being joined: start no crawl
+                return
             args = [sys.executable, "-c", _WORKER_MAIN, "crawl", site, "--frontier", self.url,
                     "--data-dir", str(config.data_dir), "-s", f"ARCHIVE_FRONTIER_RUN={token}"]
             if base_url:
@@ -105,7 +108,7 @@ class Worker:
                 if name not in ("ARCHIVE_FRONTIER_URL", "ARCHIVE_FRONTIER_RUN"):
                     args += ["-s", f"{name}={value}"]
             logger.info("Crawling %s (run %s)", site, token.split(" ", 1)[0])
-            self.child = subprocess.Popen(args)
+            self.child, self.child_signalled = subprocess.Popen(args), False
             if self.stopping:  # the signal came while the child was being started
                 self.stop(signal.SIGTERM, None)
             code = self.child.wait()
