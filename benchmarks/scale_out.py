@@ -133,7 +133,7 @@ def print_table(rounds: list[dict[str, Run]], modes: tuple[str, ...]) -> None:
             run = runs[mode]
             speed = run.pages_per_second / runs[baseline].pages_per_second
             print(f"{number:<6}{mode:<10}{run.pages:>7}{run.seconds:>9.1f}{run.pages_per_second:>9.1f}"
-                  f"{run.cpu_seconds:>8.1f}{run.peak_rss_mb:>9.0f}{run.server_share:>9.0%}{speed:>8.2f}x")
+                  f"{run.cpu_seconds:>8.1f}{run.peak_rss_mb:>9.0f}{run.server_share:>9.1%}{speed:>8.2f}x")
     print(f"\nmedian over {len(rounds)} rounds (each ratio taken within its round against {baseline}, then the median):\n")
     print(f"| mode | pages | pages/s | peak RSS (MB) | CPU s | nginx CPU | vs {baseline} |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
@@ -142,7 +142,7 @@ def print_table(rounds: list[dict[str, Run]], modes: tuple[str, ...]) -> None:
         speed = statistics.median(r[mode].pages_per_second / r[baseline].pages_per_second for r in rounds)
         print(f"| {mode} | {statistics.median(r.pages for r in runs):.0f} | {statistics.median(r.pages_per_second for r in runs):.1f} "
               f"| {statistics.median(r.peak_rss_mb for r in runs):.0f} | {statistics.median(r.cpu_seconds for r in runs):.1f} "
-              f"| {statistics.median(r.server_share for r in runs):.0%} | {speed:.2f}x |")
+              f"| {statistics.median(r.server_share for r in runs):.1%} | {speed:.2f}x |")
 
 
 def main() -> None:
