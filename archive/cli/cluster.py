@@ -24,7 +24,7 @@ from archive.cli.shared import load_config
 logger = logging.getLogger(__name__)
 
 DEFAULT_FRONTIER = "redis://127.0.0.1:6379/0"
-_WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
+WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
 
 
 def begin_frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> str:
@@ -98,7 +98,7 @@ def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, over
         stats_files = [Path(scratch) / f"worker-{number}.json" for number in range(workers)]
         processes = []
         for number, stats_file in enumerate(stats_files):
-            args = [sys.executable, "-c", _WORKER_MAIN, "crawl", *([site] if site else []), "--frontier", url,
+            args = [sys.executable, "-c", WORKER_MAIN, "crawl", *([site] if site else []), "--frontier", url,
                     "--stats-file", str(stats_file), "-s", f"ARCHIVE_FRONTIER_RUN={token}", "-s", "ARCHIVE_PROGRESS=False"]
             args += ["--data-dir", str(config.data_dir)]
             if base_url:

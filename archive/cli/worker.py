@@ -31,7 +31,7 @@ from typing import Any
 
 import click
 
-from archive.cli.cluster import DEFAULT_FRONTIER, _WORKER_MAIN, begin_frontier_run
+from archive.cli.cluster import DEFAULT_FRONTIER, WORKER_MAIN, begin_frontier_run
 from archive.cli.shared import EXIT_USAGE, data_dir_option, load_config, log_to_stderr, parse_overrides, setting_option
 
 logger = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Worker:
         try:
             if self.stopping:  # stopped while the run was being joined: start no crawl
                 return
-            args = [sys.executable, "-c", _WORKER_MAIN, "crawl", site, "--frontier", self.url,
+            args = [sys.executable, "-c", WORKER_MAIN, "crawl", site, "--frontier", self.url,
                     "--data-dir", str(config.data_dir), "-s", f"ARCHIVE_FRONTIER_RUN={token}"]
             if base_url:
                 args += ["--base-url", base_url]
