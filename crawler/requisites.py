@@ -9,6 +9,11 @@ responses like any other (a re-crawl that finds one unchanged writes a revisit).
 reach the spider's callbacks, so they are never extracted nor counted as pages or articles; their
 stats are `archive/requisites/*`. robots.txt applies to them as to any request.
 
+On a shared frontier (crawler/frontier) requests are stored in Redis, which names a callback by
+the spider method it is; so the middleware's callbacks are bound to the spider as methods
+(`archive_requisite_fetched`, `archive_requisite_failed`) in every worker, and each requisite is
+left to the frontier's shared duplicate filter, so N workers fetch a shared stylesheet once.
+
 Discovery is a pure function of the parsed page (`page_requisites`) or of a stylesheet's text
 (`stylesheet_requisites`), importing no Scrapy.
 """
@@ -19,6 +24,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
+from types import MethodType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -37,6 +43,9 @@ from crawler.config import ConfigError
 logger = logging.getLogger(__name__)
 
 REQUISITE_META = "archive_requisite"  # the kind of requisite a request fetches
+# the spider methods a requisite's callbacks are bound as on a shared frontier (see RequisitesMiddleware)
+FETCHED_CALLBACK = "archive_requisite_fetched"
+FAILED_CALLBACK = "archive_requisite_failed"
 KINDS = ("stylesheet", "script", "image", "font", "icon")
 # what a browser asks for, per kind (some servers and CDNs negotiate on it)
 _ACCEPT = {
@@ -172,16 +181,24 @@ class RequisitesMiddleware:
         self.config = config
         self.stats = crawler.stats
         self._requested: set[str] = set()  # each requisite once per crawl, however many pages use it
+        self.shared_frontier = bool(crawler.settings.get("ARCHIVE_FRONTIER_URL"))
+        self._fetched_callback: Any = self._fetched
+        self._failed_callback: Any = self._failed
+        if self.shared_frontier and crawler.spider is not None:
+            self._bind_to(crawler.spider)
+
+    def _bind_to(self, spider: Spider) -> None:
+        """Make the callbacks methods of the spider, so a request stored in Redis names them."""
+        setattr(spider, FETCHED_CALLBACK, MethodType(lambda _spider, response: self._fetched(response), spider))
+        setattr(spider, FAILED_CALLBACK, MethodType(lambda _spider, failure: self._failed(failure), spider))
+        self._fetched_callback = getattr(spider, FETCHED_CALLBACK)
+        self._failed_callback = getattr(spider, FAILED_CALLBACK)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequisitesMiddleware:
         config = RequisiteConfig.from_settings(crawler.settings)
         if not config.enabled or not config.kinds:
             raise NotConfigured("ARCHIVE_REQUISITES is off")
-        if crawler.settings.get("ARCHIVE_FRONTIER_URL"):
-            # a shared frontier stores requests in Redis, which needs spider-method callbacks
-            logger.warning("Page requisites are not fetched by shared-frontier workers (ARCHIVE_FRONTIER_URL)")
-            raise NotConfigured("page requisites are not fetched with a shared frontier")
         return cls(crawler, config)
 
     def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
@@ -222,12 +239,13 @@ class RequisitesMiddleware:
             self.stats.inc_value("archive/requisites/requested")
             yield Request(
                 requisite.url,
-                callback=self._fetched,
-                errback=self._failed,
+                callback=self._fetched_callback,
+                errback=self._failed_callback,
                 headers={"Accept": _ACCEPT[requisite.kind], "Referer": response.url},
-                # our set does the deduplicating; dont_filter also lets a CDN past allowed_domains
-                dont_filter=True,
-                meta={REQUISITE_META: requisite.kind, "download_maxsize": self.config.max_size},
+                # our set does the deduplicating in one process (dont_filter), the frontier's shared
+                # duplicate filter across workers; allow_offsite lets a CDN past allowed_domains
+                dont_filter=not self.shared_frontier,
+                meta={REQUISITE_META: requisite.kind, "download_maxsize": self.config.max_size, "allow_offsite": True},
             )
 
     def _host_allowed(self, url: str, scope: Any) -> bool:

@@ -21,12 +21,14 @@ from redis import Redis
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.errors import LockHeld
 from archive.index import database as db
 from archive.index.models import Base
 from archive.session.recovery import recover_open_files
-from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, run_newsarchive, setting_args
+from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, REQUISITES_ON, run_newsarchive, setting_args
 
-REDIS_DB = {"two_workers": 11, "killed": 12, "refused": 13, "seed": 14}
+REDIS_DB = {"two_workers": 11, "killed": 12, "refused": 13, "seed": 14, "lock": 8, "worker": 9, "worker_stopped": 10,
+            "orphaned": 7}
 INDEX_TABLES = ("articles", "captures", "article_links", "article_versions")
 SLOW_SITE = ("DOWNLOAD_DELAY=0.1", "CONCURRENT_REQUESTS_PER_DOMAIN=2", "RANDOMIZE_DOWNLOAD_DELAY=False")
 
@@ -125,23 +127,29 @@ def site_articles(crawled) -> set[str]:
 @pytest.mark.parametrize("frontier_url", ["two_workers"], indirect=True)
 def test_two_workers_archive_every_article_once(server, crawled, frontier_url, postgresql_database, tmp_path) -> None:
     database = postgresql_database()
-    done = run_newsarchive(*worker_args(tmp_path / "data", server.base_url, frontier_url, database), "--workers", "2")
+    done = run_newsarchive(*worker_args(tmp_path / "data", server.base_url, frontier_url, database, REQUISITES_ON), "--workers", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "articles new or changed" in done.stdout and len(done.stdout.strip().splitlines()) == 1
     warcs = [tmp_path / "data" / "warcs"]
     # (on a loaded machine one worker may crawl the small site before the other starts: not asserted)
     fetched = responses(warcs)
-    assert fetched["/robots.txt"] == 2  # each worker reads robots.txt itself (Scrapy's robots middleware)
+    assert 2 <= fetched["/robots.txt"] <= 4  # each worker reads the robots.txt of the site and of the CDN it fetches from
     del fetched["/robots.txt"]
     assert fetched and max(fetched.values()) == 1, [url for url, n in fetched.items() if n > 1]
+    # page requisites too, fetched once across the workers: the same pages and requisites as one process fetches
+    single = responses([crawled.result.warc_dir])
+    del single["/robots.txt"]
+    assert set(fetched) == set(single), (set(fetched) ^ set(single))
     expected = site_articles(crawled)
     assert indexed_article_paths(database) == expected
     assert article_records(warcs) == Counter(dict.fromkeys(expected, 1))
     assert_valid_and_equal_to_reindex(warcs, database, postgresql_database, tmp_path)
     runs = index_contents(database, "crawl_runs")
     assert len(runs) == 2  # one crawl_runs row per worker
+    assert not Redis.from_url(frontier_url).get("newsarchive:morningstar:run"), "the run lock is released when the run ends"
     state = run_newsarchive("frontier", "--frontier", frontier_url)
-    assert state.stdout.splitlines()[1].split("\t")[:4] == ["morningstar", "0", "0", str(sum(fetched.values()) + 1)]
+    site, queued, in_flight, seen = state.stdout.splitlines()[1].split("\t")[:4]
+    assert (site, queued, in_flight) == ("morningstar", "0", "0") and int(seen) > sum(fetched.values())
 
 
 @pytest.mark.slow
@@ -152,7 +160,7 @@ def test_a_killed_workers_requests_are_finished_by_the_other(server, crawled, fr
     first = subprocess.Popen([NEWSARCHIVE, *worker_args(first_dir, server.base_url, frontier_url, database, *SLOW_SITE)],
                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     redis = Redis.from_url(frontier_url)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine takes long to start a crawler
     while not redis.get("newsarchive:morningstar:run") and time.monotonic() < deadline:
         time.sleep(0.1)
     second = subprocess.Popen([NEWSARCHIVE, *worker_args(second_dir, server.base_url, frontier_url, database, *SLOW_SITE), "--join"],
@@ -218,3 +226,154 @@ def test_seed_queues_the_start_pages_once(server, frontier_url) -> None:
     assert queued > 0 and again.stdout.startswith("0 start pages")
     state = run_newsarchive("frontier", "--frontier", frontier_url).stdout.splitlines()
     assert state[1].split("\t")[:4] == ["morningstar", str(queued), "0", str(queued)]
+
+
+@pytest.mark.parametrize("frontier_url", ["lock"], indirect=True)
+def test_the_run_lock_is_released_by_its_last_member_and_never_revived(frontier_url) -> None:
+    from crawler.frontier.keys import FrontierKeys
+    from crawler.frontier.lock import ClusterRunLock, RunEnded
+
+    server = Redis.from_url(frontier_url)
+    lock = ClusterRunLock(server, FrontierKeys("morningstar"), ttl=3.0)
+    token = lock.start()
+    lock.join(token, "a")
+    lock.join(token, "b")
+    with pytest.raises(LockHeld):
+        lock.start()  # one run of a site at a time
+    assert not lock.leave(token, "a") and lock.running() == token  # b is still at work
+    assert lock.leave(token, "b") and lock.running() is None  # the last member ends the run at once
+    with pytest.raises(RunEnded):
+        lock.join(token, "late")  # a late worker does not revive the ended run
+    assert lock.running() is None
+    # a member that was killed (its lease lapses after ttl / 3) does not hold the lock for longer than its lease
+    token = lock.start()
+    lock.join(token, "killed")
+    lock.join(token, "live")
+    lock.leave(token, "live")
+    assert lock.running() == token and server.pttl(FrontierKeys("morningstar").run) <= 1000
+    time.sleep(1.2)
+    assert lock.running() is None
+
+
+@pytest.mark.parametrize("frontier_url", ["orphaned"], indirect=True)
+def test_a_waiting_worker_finds_the_requests_of_a_run_whose_workers_all_died(server, frontier_url) -> None:
+    """Every worker of a run was killed holding requests, nothing is queued: the requests are not
+    stranded in flight, a worker looking for work queues them again once the dead leases lapse."""
+    from crawler.frontier.run import sites_with_work
+
+    seeded = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+    assert seeded.returncode == 0, seeded.stderr
+    redis = Redis.from_url(frontier_url)
+    queued = redis.zrange("newsarchive:morningstar:requests", 0, -1, withscores=True)
+    # a worker took them all (as the queue's pop does) and was killed: its lease expires, nothing renews it
+    redis.delete("newsarchive:morningstar:requests")
+    redis.hset("newsarchive:morningstar:inflight:dead-1", mapping=dict(queued))
+    redis.sadd("newsarchive:morningstar:workers", "dead-1")
+    redis.set("newsarchive:morningstar:alive:dead-1", "busy", px=500)
+    assert sites_with_work(frontier_url) == []  # its lease still runs: it may yet finish them
+    time.sleep(0.7)
+    assert sites_with_work(frontier_url) == ["morningstar"]
+    assert redis.zrange("newsarchive:morningstar:requests", 0, -1, withscores=True) == queued
+    assert not redis.exists("newsarchive:morningstar:inflight:dead-1")
+
+
+def start_worker(data_dir: Path, url: str, database: str, *settings: str) -> tuple[subprocess.Popen, Path, Path]:
+    """`newsarchive worker` in the background; its stdout and stderr go to files the test reads."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    out, err = data_dir.parent / f"{data_dir.name}.out", data_dir.parent / f"{data_dir.name}.err"
+    pairs = (*LOCAL_SETTINGS, "ARCHIVE_FRONTIER_LEASE=3", *settings)
+    process = subprocess.Popen([NEWSARCHIVE, "worker", "--frontier", url, "--database", database, "--data-dir", str(data_dir),
+                                "--poll", "0.5", *setting_args(pairs)],
+                               cwd=REPO, stdout=out.open("w"), stderr=err.open("w"))
+    return process, out, err
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def crawl_runs(url: str) -> list[tuple[str, str]]:
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            runs = Base.metadata.tables["crawl_runs"]
+            return [tuple(row) for row in connection.execute(select(runs.c.site, runs.c.status))]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontier_url", ["worker"], indirect=True)
+def test_a_waiting_worker_crawls_a_site_seeded_after_it_started(server, crawled, frontier_url, postgresql_database, tmp_path) -> None:
+    database = postgresql_database()
+    process, out, err = start_worker(tmp_path / "data", frontier_url, database)
+    try:
+        wait_for(lambda: "Waiting for work" in err.read_text(), 180, "the worker to start")
+        time.sleep(1.0)  # idle: nothing seeded yet
+        assert process.poll() is None and not list((tmp_path / "data").glob("warcs/*"))
+        seeded = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+        assert seeded.returncode == 0, seeded.stderr
+        wait_for(lambda: "articles new or changed" in out.read_text(), 300, "the crawl's summary line")
+        redis = Redis.from_url(frontier_url)
+        wait_for(lambda: not redis.get("newsarchive:morningstar:run"), 10, "the run lock to be released")
+        time.sleep(1.0)
+        assert process.poll() is None, "the worker waits for more work"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, err.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    warcs = [tmp_path / "data" / "warcs"]
+    expected = site_articles(crawled)
+    assert indexed_article_paths(database) == expected
+    assert article_records(warcs) == Counter(dict.fromkeys(expected, 1))
+    fetched = responses(warcs)
+    assert fetched and max(fetched.values()) == 1, [url for url, n in fetched.items() if n > 1]
+    assert crawl_runs(database) == [("morningstar", "finished")]
+    assert_valid_and_equal_to_reindex(warcs, database, postgresql_database, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("frontier_url", ["worker_stopped"], indirect=True)
+def test_sigterm_stops_a_worker_cleanly_and_loses_nothing(server, crawled, frontier_url, postgresql_database, tmp_path) -> None:
+    database = postgresql_database()
+    redis = Redis.from_url(frontier_url)
+    seeded = run_newsarchive("seed", "morningstar", "--frontier", frontier_url, "--base-url", server.base_url)
+    assert seeded.returncode == 0, seeded.stderr
+    data_dir = tmp_path / "data"
+    process, out, err = start_worker(data_dir, frontier_url, database, *SLOW_SITE)
+    try:
+        def mid_crawl() -> bool:
+            taken = sum(redis.hlen(key) for key in redis.scan_iter(match="newsarchive:morningstar:inflight:*"))
+            return redis.scard("newsarchive:morningstar:seen") > 20 and taken > 0
+        wait_for(mid_crawl, 240, "the worker to be mid-crawl")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0, err.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    # a clean stop: nothing held in flight, the rest queued again, the WARC closed, the run interrupted
+    assert not any(redis.hlen(key) for key in redis.scan_iter(match="newsarchive:morningstar:inflight:*"))
+    assert redis.zcard("newsarchive:morningstar:requests") > 0
+    assert not redis.get("newsarchive:morningstar:run"), "the stopped run's lock is released"
+    assert not list((data_dir / "warcs").glob("*.open"))
+    assert crawl_runs(database) == [("morningstar", "interrupted")]
+    assert indexed_article_paths(database) < site_articles(crawled)
+    # a worker started again continues the queue: every article is archived, none lost
+    process, out, err = start_worker(data_dir, frontier_url, database)
+    try:
+        wait_for(lambda: "articles new or changed" in out.read_text(), 300, "the second crawl's summary line")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, err.read_text()[-3000:]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    warcs = [data_dir / "warcs"]
+    expected = site_articles(crawled)
+    assert indexed_article_paths(database) == expected
+    assert set(article_records(warcs)) == expected
+    assert sorted(status for _, status in crawl_runs(database)) == ["finished", "interrupted"]
+    assert_valid_and_equal_to_reindex(warcs, database, postgresql_database, tmp_path)

@@ -11,10 +11,11 @@ The exit codes and what every command shares are in `archive.cli.shared`; `query
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from archive.cli.cluster import DEFAULT_FRONTIER, frontier, seed
 from archive.cli.extract import extract
 from archive.cli.read import query, search, show
 from archive.cli.replay import browse, export, replay
+from archive.cli.worker import worker
 from archive.cli.shared import (
     EXIT_FAILED,
     EXIT_OK,
@@ -80,23 +82,17 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     profile = _profile(site, profile_path, base_url, settings)
     if database:
         settings["ARCHIVE_DATABASE_URL"] = database
-    workers_run = bool(settings.get("ARCHIVE_FRONTIER_RUN"))  # a worker started by --workers: its launcher ends the run
     if workers > 1:
         from archive.cli.cluster import run_workers
 
         outcome = run_workers(site or "", profile.name, data_dir, base_url, settings, frontier or DEFAULT_FRONTIER,
                               workers, log_file)
-    else:
-        if frontier:
-            settings["ARCHIVE_FRONTIER_URL"] = frontier
-            _begin_frontier_run(profile.name, data_dir, base_url, settings, join)
-        try:
+    elif frontier:
+        settings["ARCHIVE_FRONTIER_URL"] = frontier
+        with _frontier_run(profile.name, data_dir, base_url, settings, join):
             outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
-        finally:
-            if frontier and not workers_run:
-                from archive.cli.cluster import end_frontier_run
-
-                end_frontier_run(profile.name, settings)
+    else:
+        outcome = _crawl(profile, data_dir, base_url, settings, resume=resume, log_file=log_file)
     if stats_file is not None:
         from archive.cli.cluster import write_stats
 
@@ -105,16 +101,17 @@ def crawl(site: str | None, data_dir: Path | None, base_url: str, profile_path: 
     _judge(outcome)
 
 
-def _begin_frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> None:
-    """Start the cluster run of site `name` (refused while one runs), or join the running one (--join)."""
-    from archive.cli.cluster import begin_frontier_run
+@contextlib.contextmanager
+def _frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> Iterator[None]:
+    """Take part in the cluster run of site `name`: a new one (refused while one runs), or the running one (--join)."""
+    from archive.cli.cluster import frontier_run
 
-    if overrides.get("ARCHIVE_FRONTIER_RUN"):
-        return  # a worker started by --workers: the launcher holds the run
-    try:
-        overrides["ARCHIVE_FRONTIER_RUN"] = begin_frontier_run(name, data_dir, base_url, overrides, join)
-    except (DatabaseNotMigrated, LockHeld) as exc:
-        raise NotStarted(str(exc)) from exc
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(frontier_run(name, data_dir, base_url, overrides, join))
+        except (DatabaseNotMigrated, LockHeld) as exc:
+            raise NotStarted(str(exc)) from exc
+        yield
 
 
 def _judge(outcome: Any) -> None:
@@ -300,7 +297,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, browse, export, extract, seed, frontier):
+for command in (query, search, show, replay, browse, export, extract, seed, frontier, worker):
     cli.add_command(command)
 
 

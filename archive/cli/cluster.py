@@ -5,13 +5,15 @@ so a single-machine install without them still runs every other command.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import signal
 import logging
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from archive.cli.shared import load_config
 logger = logging.getLogger(__name__)
 
 DEFAULT_FRONTIER = "redis://127.0.0.1:6379/0"
-_WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
+WORKER_MAIN = "import sys; from archive.cli import main; sys.exit(main())"
 
 
 def begin_frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> str:
@@ -37,13 +39,22 @@ def begin_frontier_run(name: str, data_dir: Path | None, base_url: str, override
     return begin_run(url, name, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), config.warc_dir, database_url)
 
 
-def end_frontier_run(name: str, overrides: dict[str, str]) -> None:
-    """After this process's crawl: release the run lock it took if no worker is left (a crawl that
-    could not start never reached the scheduler, which releases it otherwise)."""
-    from crawler.frontier.run import end_run_if_idle
+@contextlib.contextmanager
+def frontier_run(name: str, data_dir: Path | None, base_url: str, overrides: dict[str, str], join: bool) -> Iterator[None]:
+    """The block runs as a member of the cluster run of site `name` on the frontier of
+    `overrides["ARCHIVE_FRONTIER_URL"]`: a new run (LockHeld while one runs), or with `join` the running
+    one. A worker started by a launcher (`ARCHIVE_FRONTIER_RUN` given) takes part through its scheduler
+    alone. When the block ends the run lock is released if no other member is left."""
+    from crawler.frontier.run import RunMembership
 
-    if token := overrides.get("ARCHIVE_FRONTIER_RUN"):
-        end_run_if_idle(overrides["ARCHIVE_FRONTIER_URL"], name, token)
+    if overrides.get("ARCHIVE_FRONTIER_RUN"):
+        yield
+        return
+    token = begin_frontier_run(name, data_dir, base_url, overrides, join)
+    settings, _ = load_config(data_dir, overrides, base_url)
+    with RunMembership(overrides["ARCHIVE_FRONTIER_URL"], name, token, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), "crawl"):
+        overrides["ARCHIVE_FRONTIER_RUN"] = token
+        yield
 
 
 def write_stats(path: Path, stats: dict[str, Any]) -> None:
@@ -72,23 +83,22 @@ def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, over
     run of the frontier at `url`; wait; combine their outcomes."""
     from archive.cli.shared import NotStarted
     from archive.errors import DatabaseNotMigrated, LockHeld
-    from crawler.frontier.lock import ClusterRunLock
-    from crawler.frontier.keys import FrontierKeys
-    from crawler.frontier.scheduler import connect
+    from crawler.frontier.run import RunMembership
     from crawler.run import CrawlOutcome
 
     overrides["ARCHIVE_FRONTIER_URL"] = url
+    settings, config = load_config(data_dir, overrides, base_url)
+    membership = contextlib.ExitStack()
     try:
         token = begin_frontier_run(name, data_dir, base_url, overrides, join=False)
+        membership.enter_context(RunMembership(url, name, token, settings.getfloat("ARCHIVE_FRONTIER_LEASE"), "launcher"))
     except (DatabaseNotMigrated, LockHeld) as exc:
         raise NotStarted(str(exc)) from exc
-    settings, config = load_config(data_dir, overrides, base_url)
-    lock = ClusterRunLock(connect(url), FrontierKeys(name), 3 * settings.getfloat("ARCHIVE_FRONTIER_LEASE"))
-    with tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as scratch:
+    with membership, tempfile.TemporaryDirectory(prefix="newsarchive-workers-") as scratch:
         stats_files = [Path(scratch) / f"worker-{number}.json" for number in range(workers)]
         processes = []
         for number, stats_file in enumerate(stats_files):
-            args = [sys.executable, "-c", _WORKER_MAIN, "crawl", *([site] if site else []), "--frontier", url,
+            args = [sys.executable, "-c", WORKER_MAIN, "crawl", *([site] if site else []), "--frontier", url,
                     "--stats-file", str(stats_file), "-s", f"ARCHIVE_FRONTIER_RUN={token}", "-s", "ARCHIVE_PROGRESS=False"]
             args += ["--data-dir", str(config.data_dir)]
             if base_url:
@@ -101,7 +111,7 @@ def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, over
             processes.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
         previous = signal.signal(signal.SIGTERM, _stop)  # cron's or systemd's stop reaches the workers too
         try:
-            _wait(processes, lock, token, url, name)
+            _wait(processes, url, name)
         except BaseException:
             for process in processes:  # each stops gracefully: its queue stays on the frontier
                 if process.poll() is None:
@@ -111,7 +121,6 @@ def run_workers(site: str, name: str, data_dir: Path | None, base_url: str, over
             raise
         finally:
             signal.signal(signal.SIGTERM, previous)
-            lock.release(token)
         every = [json.loads(path.read_text()) for path in stats_files if path.exists()]
     codes = [process.returncode for process in processes]
     stats = combine_stats(every)
@@ -130,12 +139,11 @@ def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _wait(processes: list[subprocess.Popen], lock: Any, token: str, url: str, site: str) -> None:
-    """Wait for the workers, renewing the run lock, with one progress line on a terminal."""
+def _wait(processes: list[subprocess.Popen], url: str, site: str) -> None:
+    """Wait for the workers (the launcher's membership renews the run lock), with one progress line on a terminal."""
     from crawler.frontier.run import frontier_state
 
     while any(process.poll() is None for process in processes):
-        lock.renew(token)
         if sys.stderr.isatty():
             state = frontier_state(url, site)[0]
             click.echo(f"\r{sum(p.poll() is None for p in processes)} workers: {state.queued} queued, "

@@ -51,6 +51,25 @@ class FrontierKeys:
         return self.alive_prefix + worker
 
     @property
+    def members(self) -> str:
+        """Set of the processes taking part in the run (workers, launchers, supervisors)."""
+        return self.base + "members"
+
+    @property
+    def member_prefix(self) -> str:
+        return self.base + "member:"
+
+    def member(self, name: str) -> str:
+        """A run member's lease, expiring unless the member renews it with the run lock."""
+        return self.member_prefix + name
+
+    @property
+    def origin(self) -> str:
+        """The base URL the site was seeded with (a mirror or local copy), for workers that only
+        take work from the frontier; absent when seeded at the profile's own address."""
+        return self.base + "origin"
+
+    @property
     def run(self) -> str:
         """The cluster run lock: the running run's token, expiring unless a worker renews it."""
         return self.base + "run"

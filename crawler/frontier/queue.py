@@ -26,6 +26,14 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return taken[1]
 """
 
+# KEYS: requests, seen; ARGV: fingerprint, score, encoded request. Marks the request seen and queues
+# it in one step: a worker killed between the two would leave a URL seen and never fetched.
+_PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return 1
+"""
+
 # KEYS: requests, workers; ARGV: in-flight key prefix, lease key prefix. Returns requests requeued.
 _REQUEUE_DEAD = """
 local moved = 0
@@ -45,6 +53,13 @@ return moved
 """
 
 
+def requeue_dead(server: Redis, keys: FrontierKeys) -> int:
+    """Give the requests of every worker of the site whose lease lapsed back to the queue; how many.
+    (Also for a process that has no queue object: a waiting `newsarchive worker`.)"""
+    script = server.register_script(_REQUEUE_DEAD)
+    return int(script(keys=[keys.requests, keys.workers], args=[keys.inflight_prefix, keys.alive_prefix]))
+
+
 class AcknowledgedQueue(PriorityQueue):
     """One site's shared queue, as seen by one worker."""
 
@@ -53,7 +68,12 @@ class AcknowledgedQueue(PriorityQueue):
         self.keys = keys
         self.worker = worker
         self._pop = server.register_script(_POP)
-        self._requeue = server.register_script(_REQUEUE_DEAD)
+        self._push_unseen = server.register_script(_PUSH_UNSEEN)
+
+    def push_unseen(self, request: Request, fingerprint: str) -> bool:
+        """Queue `request` unless its fingerprint is in the shared seen set; True when queued."""
+        return bool(self._push_unseen(keys=[self.key, self.keys.seen],
+                                      args=[fingerprint, -request.priority, self._encode_request(request)]))
 
     def pop(self, timeout: int = 0) -> Request | None:
         entry = self._pop(keys=[self.key, self.keys.inflight(self.worker), self.keys.workers], args=[self.worker])
@@ -74,8 +94,7 @@ class AcknowledgedQueue(PriorityQueue):
 
     def requeue_dead(self) -> int:
         """Give the requests of every worker whose lease lapsed back to the queue."""
-        return int(self._requeue(keys=[self.key, self.keys.workers],
-                                 args=[self.keys.inflight_prefix, self.keys.alive_prefix]))
+        return requeue_dead(self.server, self.keys)
 
     def others_at_work(self) -> bool:
         """Another worker may still add requests: it is busy, or it died holding requests not yet requeued."""

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from scrapy import Request
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 
 from crawler.frontier.keys import FrontierKeys, sites_in
 from crawler.frontier.lock import ClusterRunLock
+from crawler.frontier.queue import requeue_dead
 from crawler.frontier.scheduler import connect
 
 logger = logging.getLogger(__name__)
@@ -49,13 +55,44 @@ def begin_run(url: str, site: str, lease: float, warc_dir: Path, database_url: s
     return token
 
 
-def end_run_if_idle(url: str, site: str, token: str) -> None:
-    """Release the run lock `token` unless a worker of the site is still alive (its last worker
-    releases it then): for a run whose starting worker stopped before crawling."""
-    server = connect(url)
-    keys = FrontierKeys(site)
-    if not any(True for _ in server.scan_iter(match=keys.alive_prefix + "*")):
-        ClusterRunLock(server, keys, ttl=1).release(token)
+class RunMembership:
+    """This process takes part in the run `token` of `site` while the block runs: its member lease
+    and the run lock are renewed from a thread (so a crawl starting up, or a launcher waiting for
+    its workers, keeps the run alive), and on leaving the lock is released if no live member is left.
+
+    Raises RunEnded on entry when the run no longer holds the site.
+    """
+
+    def __init__(self, url: str, site: str, token: str, lease: float, role: str = "process") -> None:
+        self.lock = ClusterRunLock(connect(url), FrontierKeys(site), ttl=3 * lease)
+        self.token = token
+        self.name = f"{role}-{socket.gethostname()}-{os.getpid()}-{threading.get_ident() % 100000}"
+        self.interval = max(0.2, lease / 3)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"run-lease-{site}", daemon=True)
+
+    def __enter__(self) -> RunMembership:
+        self.lock.join(self.token, self.name)
+        self._thread.start()
+        return self
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                if not self.lock.renew(self.token, self.name):
+                    return  # the run ended (its last worker released it)
+            except RedisError as exc:  # Redis restarting: the next beat tries again
+                logger.warning("Could not renew the run lock of %s: %s", self.lock.keys.site, exc)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        try:
+            if self.lock.leave(self.token, self.name):
+                logger.info("The run of %s ended: its lock is released", self.lock.keys.site)
+        except RedisError as exc:
+            logger.warning("Could not leave the run of %s (its lock expires by itself): %s", self.lock.keys.site, exc)
 
 
 def running_run(url: str, site: str) -> str | None:
@@ -71,6 +108,10 @@ def seed(url: str, spider: Any) -> int:
         server.delete(keys.seen)  # the last run finished: seeding starts the next one
     seen = RFPDupeFilter(server, key=keys.seen)
     queue = PriorityQueue(server, spider, keys.requests)
+    if spider.base_url != (spider.profile.default_base_url or "").rstrip("/"):
+        server.set(keys.origin, spider.base_url)  # workers crawl the mirror the site was seeded at
+    else:
+        server.delete(keys.origin)
     added = 0
     for start_url in spider.profile.start_urls(spider.base_url):
         request = Request(start_url, callback=spider.parse, errback=spider.failed)
@@ -78,6 +119,25 @@ def seed(url: str, spider: Any) -> int:
             queue.push(request)
             added += 1
     return added
+
+
+def origin(url: str, site: str) -> str:
+    """The base URL `site` was seeded at ("" for the profile's own address)."""
+    value = connect(url).get(FrontierKeys(site).origin)
+    return value.decode() if value is not None else ""
+
+
+def sites_with_work(url: str, sites: list[str] | None = None) -> list[str]:
+    """The sites (of `sites`, or any on the frontier) with requests queued, most queued first; the
+    requests of workers whose lease lapsed are queued again first."""
+    server = connect(url)
+    queued = {}
+    for name in sites or sites_in(server):
+        keys = FrontierKeys(name)
+        if requeued := requeue_dead(server, keys):  # a run whose every worker died: its requests wait in flight
+            logger.warning("Requeued %d requests of %s taken by workers that stopped renewing their lease", requeued, name)
+        queued[name] = server.zcard(keys.requests)
+    return sorted((name for name, count in queued.items() if count), key=lambda name: -queued[name])
 
 
 @dataclass(frozen=True, slots=True)

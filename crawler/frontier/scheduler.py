@@ -73,7 +73,7 @@ class FrontierScheduler(Scheduler):
         self.queue = AcknowledgedQueue(self.server, spider, keys, self.worker)
         self.df = RFPDupeFilter(self.server, key=keys.seen, debug=self.crawler.settings.getbool("DUPEFILTER_DEBUG"))
         self.lock = ClusterRunLock(self.server, keys, ttl=3 * self.lease)
-        self.lock.join(self.token)
+        self.lock.join(self.token, self.worker)  # RunEnded when the run is over: nothing is fetched
         self.queue.renew_lease(self.lease, busy=True)
         if queued := len(self.queue):
             logger.info("Joining the frontier of %s as %s: %d requests queued", keys.site, self.worker, queued)
@@ -86,8 +86,9 @@ class FrontierScheduler(Scheduler):
         self._acknowledge_settled()
         self.queue.renew_lease(self.lease, busy=self._busy())
         assert self.lock is not None
-        if not self.lock.renew(self.token):
-            logger.warning("The run lock of %s was lost (Redis restarted, or every worker stalled)", self.queue.keys.site)
+        if not self.lock.renew(self.token, self.worker):
+            logger.warning("The run lock of %s was lost (Redis restarted, or this worker stalled longer than its lease)",
+                           self.queue.keys.site)
         if requeued := self.queue.requeue_dead():
             logger.warning("Requeued %d requests taken by a worker that stopped renewing its lease", requeued)
             self.stats.inc_value("frontier/requeued", requeued)
@@ -106,18 +107,18 @@ class FrontierScheduler(Scheduler):
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.queue.leave(finished=reason == "finished")
-        if self.lock is not None and not self.queue.others_at_work() and not self._others_alive():
-            self.lock.release(self.token)
-
-    def _others_alive(self) -> bool:
-        return any(True for _ in self.server.scan_iter(match=self.queue.keys.alive_prefix + "*"))
+        if self.lock is not None and self.lock.leave(self.token, self.worker):
+            logger.info("The run of %s ended: its lock is released", self.queue.keys.site)
 
     def enqueue_request(self, request: Request) -> bool:
         # a redirect or retry carries the entry it replaces: acknowledged once its follow-up is queued
         replaced = request.meta.pop(FRONTIER_ENTRY_META, None)
-        added = request.dont_filter or not self.df.request_seen(request)
-        if added:
+        if request.dont_filter:
             self.queue.push(request)
+            added = True
+        else:
+            added = self.queue.push_unseen(request, self.df.request_fingerprint(request))
+        if added:
             self.stats.inc_value("scheduler/enqueued/redis")
         else:
             self.df.log(request, self.spider)
