@@ -82,7 +82,10 @@ CHROME_SHARE, WRAPPER_SHARE, WRAPPER_PARAGRAPHS = 0.5, 0.8, 3
 
 @dataclass(slots=True)
 class Block:
-    """Text a reader sees as one unit, and the element that holds it."""
+    """Text a reader sees as one unit, and the element that holds it.
+
+    `link_heavy` and `readable` are worked out once, when the block is made (`make_block`): every
+    later stage asks them of every block, several times."""
 
     element: HtmlElement
     tag: str
@@ -91,17 +94,8 @@ class Block:
     link_size: int
     heading: bool
     chrome: bool = False  # inside a box named as chrome (share bar, related links, comments…)
-
-    @property
-    def readable(self) -> bool:
-        """Prose as far as its own text tells: enough words, few of them links."""
-        return (not self.heading and self.tag in _PROSE and self.size >= PROSE_SIZE
-                and not self.link_heavy)
-
-    @property
-    def link_heavy(self) -> bool:
-        """Mostly link text: a menu or a list of stories (long items may link more of their words)."""
-        return self.link_size > (LINK_HEAVY_LONG if self.size >= LONG_SIZE else LINK_HEAVY) * self.size
+    link_heavy: bool = False  # mostly link text: a menu or a list of stories
+    readable: bool = False  # prose as far as its own text tells: enough words, few of them links
 
     @property
     def words(self) -> int:
@@ -110,6 +104,15 @@ class Block:
     @property
     def prose(self) -> bool:
         return self.readable and not self.chrome
+
+
+def make_block(element: HtmlElement, tag: str, text: str, link_size: int, heading: bool) -> Block:
+    """A block with its flags: link-heavy when more than LINK_HEAVY of its characters are links (long
+    items may link more of theirs), readable when long enough, not a heading, not link-heavy."""
+    size = len(text)
+    link_heavy = link_size > (LINK_HEAVY_LONG if size >= LONG_SIZE else LINK_HEAVY) * size
+    readable = not heading and tag in _PROSE and size >= PROSE_SIZE and not link_heavy
+    return Block(element, tag, text, size, link_size, heading, False, link_heavy, readable)
 
 
 @dataclass(slots=True)
@@ -173,7 +176,7 @@ class _Walker:
         links = " ".join(" ".join(self.link_parts).split()) if self.link_parts else ""
         self.parts, self.link_parts = [], []
         if text:
-            self.reading.blocks.append(Block(self.owner, self.owner_tag, text, len(text), len(links), self.heading))
+            self.reading.blocks.append(make_block(self.owner, self.owner_tag, text, len(links), self.heading))
 
     def walk(self, element: HtmlElement, in_link: bool, depth: int) -> None:
         tag = element.tag

@@ -17,9 +17,9 @@ from crawler.sites import SiteProfile
 from .article import Article
 from .body import Container, extract_body, find_container
 from .decode import decode_html, parse_html
-from .dom import xpath
+from .dom import tagged, xpath
 from .fields import (
-    Sources, article_type, authors, canonical, language, lead_image, published, publisher, section, standfirst,
+    Sources, article_type, in_body, authors, canonical, language, lead_image, published, publisher, section, standfirst,
     tags, title, updated,
 )
 from .budget import DEFAULT_BUDGET, Budget
@@ -65,7 +65,7 @@ def _looks_like_article(page: HtmlElement, src: Sources, container: Container) -
     prose = sum(block.size for block in container.blocks if block.prose)
     if src.profile.articles_by_markup and prose >= ARTICLE_SIZE and prose >= ARTICLE_SHARE * container.page_prose:
         return True
-    articles = xpath(page, "//body//article")
+    articles = [element for element in tagged(page, "article") if in_body(element)]
     return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container.root is not None
 
 

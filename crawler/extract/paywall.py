@@ -46,7 +46,7 @@ from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 
-from .dom import body_text, css, page_names, xpath, xpath_literal
+from .dom import body_text, css, page_names, tagged, xpath, xpath_literal
 from .jsonld import accessible_for_free, locked_parts
 from .text import element_text
 
@@ -101,7 +101,6 @@ def _marker_xpath(texts: tuple[str, ...]) -> etree.XPath:
 _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pianoj_ribbon|zephr-overlay|pelcro-ui"
                               r"|poool|lp_|leaky")
 _SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
-_SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
 def _candidates(page: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
@@ -238,7 +237,7 @@ def _vendors(evidence: Evidence, hits: list[HtmlElement], covered: set[HtmlEleme
 
 
 def _amp_and_scripts(evidence: Evidence, page: HtmlElement, amp: list[HtmlElement]) -> None:
-    for found in _SCRIPTS(page):
+    for found in tagged(page, "script"):
         src = found.get("src") or ""
         for system, needle in VENDOR_SCRIPTS:
             if needle in src:
@@ -359,7 +358,7 @@ def mark_hidden(evidence: Evidence, page: HtmlElement, root: HtmlElement) -> Non
     for found in xpath(root, _HIDDEN_XPATH):
         evidence.mark(found, HIDDEN, LOCKED)
     names = set(" ".join(_NAMES_UNDER(root)).split())
-    for sheet in xpath(page, "//style/text()"):
+    for sheet in (style.text for style in tagged(page, "style") if style.text):
         for selector in _hiding_selectors(sheet):
             needed = _NAME_OF.findall(selector)
             if not needed or not all(name in names for name in needed):
