@@ -102,7 +102,8 @@ def _extract(page: HtmlElement, url: str, profile: SiteProfile, clock: Budget) -
     clock.check("reading the body")
     paragraphs, body_source = body_part.paragraphs, "profile" if container.from_profile else "blocks"
     declared = declared_body(node)
-    if declared and not body_part.paywall.paywalled and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
+    readable = not body_part.paywall.paywalled or body_part.paywall.kind == "metered"
+    if declared and readable and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
         # the page's markup holds much less than its JSON-LD articleBody (text drawn by script); the
         # markup's paragraphs are cleaner when both hold the article
         paragraphs, body_source = declared, "jsonld:articleBody"
