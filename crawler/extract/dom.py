@@ -120,6 +120,26 @@ def css_any(scope: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]
     return _compiled_union(selectors)(scope) if selectors else []
 
 
+_NEVER = etree.XPath("false()")
+
+
+@lru_cache(maxsize=64)
+def _compiled_self_union(selectors: tuple[str, ...]) -> etree.XPath | None:
+    """One XPath testing whether an element itself matches any of the selectors, or None when one
+    of them has a combinator ("div p": the element alone cannot tell)."""
+    if any(not _COMBINATORS.isdisjoint(selector.strip()) for selector in selectors):
+        return None
+    return etree.XPath(" | ".join(_TRANSLATOR.css_to_xpath(s, prefix="self::") for s in selectors))
+
+
+def self_matcher(scope: HtmlElement, selectors: tuple[str, ...]) -> etree.XPath | None:
+    """A test of one element against those of the selectors that can match on this page (see
+    `_possible`): a handful of elements are tested for far less than one scan of the page finding
+    every match. None when a selector needs the tree (a combinator)."""
+    possible = _possible(scope, selectors)
+    return _compiled_self_union(possible) if possible else _NEVER
+
+
 def matches(element: HtmlElement, selector: str) -> bool:
     """Whether the element itself matches a CSS selector."""
     return bool(_compiled_self(selector)(element))

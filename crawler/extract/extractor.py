@@ -32,7 +32,7 @@ from .text import word_count
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "3.0.0"
+EXTRACTOR_VERSION = "3.1.0"  # 3.1: metered walls (paywall kind "metered")
 # one run of prose this long (characters) holding this share of the page's prose makes an article
 ARTICLE_SIZE, ARTICLE_SHARE = 500, 0.6
 DECLARED_SHARE = 0.5  # JSON-LD articleBody is read when the markup holds less than this share of its words

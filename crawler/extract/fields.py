@@ -28,7 +28,7 @@ from archive.urls import canonical_url
 
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
-from .dom import css, css_any, first_match, first_text, tagged, xpath
+from .dom import css, css_any, first_match, first_text, self_matcher, tagged, xpath
 from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
 from .names import clean_people, strip_site_name, without_kicker, words_shared
 from .text import collapse, element_text
@@ -67,6 +67,7 @@ class Sources:
     meta: dict[str, str]
     similar_starts: list[HtmlElement]
     _skip: set[HtmlElement] | None = None
+    _in_chrome: dict[HtmlElement, bool] | None = None
 
     @property
     def skip(self) -> set[HtmlElement]:
@@ -87,10 +88,33 @@ class Sources:
         return found
 
     def outside_blocks(self, elements: list[HtmlElement]) -> list[HtmlElement]:
+        """The elements not inside a `skip` block. The few candidates (and their ancestors, tested
+        once each) are matched against the chrome selectors one by one: cheaper than finding every
+        chrome element of the page, which only a selector with a combinator still needs."""
         if not elements:
             return elements
-        skip = self.skip
-        return [e for e in elements if not any(a in skip for a in (e, *e.iterancestors()))]
+        if not self.profile.chrome.selectors:
+            return [e for e in elements if not any(a in self.similar_starts for a in (e, *e.iterancestors()))]
+        test = self_matcher(self.page, self.profile.chrome.selectors)
+        if test is None:
+            skip = self.skip
+            return [e for e in elements if not any(a in skip for a in (e, *e.iterancestors()))]
+        if self._in_chrome is None:
+            self._in_chrome = {}
+        known, starts = self._in_chrome, set(self.similar_starts)
+        kept = []
+        for element in elements:
+            inside = False
+            for node in (element, *element.iterancestors()):
+                hit = known.get(node)
+                if hit is None:
+                    hit = known[node] = node in starts or bool(test(node))
+                if hit:
+                    inside = True
+                    break
+            if not inside:
+                kept.append(element)
+        return kept
 
 
 def _clean(value: str) -> str:
