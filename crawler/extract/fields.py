@@ -410,7 +410,8 @@ def article_type(node: dict[str, Any], micro: dict[str, Any]) -> str:
 
 
 def canonical(src: Sources) -> Found:
-    links = [link.get("href", "") for link in tagged(src.page, "link") if link.get("rel") == "canonical"]
+    links = [link.get("href") for link in tagged(src.page, "link")
+             if link.get("rel") == "canonical" and link.get("href") is not None]
     for source, value in (("link:canonical", links[0] if links else ""),
                           ("meta:og:url", src.meta.get("og:url", "")),
                           ("jsonld:url", text_value(src.node.get("url")))):
