@@ -13,7 +13,9 @@ over every page (imports, compiled expressions and lazy set-up are paid once per
 `trafilatura.json` in the benchmark's format, scores them with the benchmark's own `score_body.py` and
 prints a Markdown table: F1, precision, recall, and milliseconds per page (median, p90, max) of the
 process's CPU time by default (`--clock wall` for elapsed time): on a machine shared with other work,
-CPU time does not count the moments another process held the core.
+CPU time does not count the moments another process held the core. `--stages` also times, on each
+page in the same loop, decoding and parsing alone and the block reader's walk alone, and prints their
+medians as shares of trafilatura's: the floor under our own time.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any
 from pathlib import Path
 
 from crawler.extract import extract_article
+from crawler.extract.content import read_blocks
+from crawler.extract.decode import decode_html, parse_html
 from crawler.sites import load_profile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip trafilatura")
     parser.add_argument("--repeat", type=int, default=1, help="time each page this many times, keep the fastest")
     parser.add_argument("--slowest", type=int, default=0, help="also list the N slowest pages of ours")
+    parser.add_argument("--stages", action="store_true",
+                        help="also time parsing alone and the block walk alone (the floor under ours)")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
                         help="cpu: the process's CPU time (steady on a shared machine; default); wall: elapsed time")
     options = parser.parse_args(argv)
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, dict[str, float]] = {name: {} for name in runners}
     names = list(runners)
     clock = time.process_time if options.clock == "cpu" else time.perf_counter
+    stage_times: dict[str, dict[str, float]] = {"decode and parse": {}, "block walk": {}}
     pages = {key: gzip.decompress((data_dir / "html" / f"{key}.html.gz").read_bytes()) for key in sorted(truth)}
     for key, body in pages.items():  # warm-up: imports, caches and lazy set-up are not per-page costs
         for name in names:
@@ -128,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
                 elapsed = (clock() - started) * 1000
                 timings[name][key] = min(elapsed, timings[name].get(key, elapsed))
                 predictions[name][key] = {"articleBody": text}
+            if options.stages:
+                _time_stages(key, body, url, clock, stage_times)
 
     if options.out is not None:
         options.out.mkdir(parents=True, exist_ok=True)
@@ -151,11 +160,31 @@ def main(argv: list[str] | None = None) -> int:
         ours, theirs = (list(timings[n].values()) for n in names)
         print(f"\nours / trafilatura: median {statistics.median(ours) / statistics.median(theirs):.2f}x, "
               f"p90 {_percentile(ours, 0.9) / _percentile(theirs, 0.9):.2f}x")
+    if options.stages and len(names) == 2:
+        theirs = statistics.median(timings[names[1]].values())
+        print()
+        for stage, values in stage_times.items():
+            median = statistics.median(values.values())
+            print(f"{stage} alone: median {median:.1f} ms = {median / theirs:.2f}x trafilatura's median")
     if options.slowest:
         print()
         for key, ms in sorted(timings[names[0]].items(), key=lambda item: -item[1])[:options.slowest]:
             print(f"{ms:8.1f} ms  {key}")
     return 0
+
+
+def _time_stages(key: str, body: bytes, url: str, clock: Callable[[], float],
+                 found: dict[str, dict[str, float]]) -> None:
+    """Milliseconds of decoding + parsing alone, and of the block reader's walk over the parsed page
+    (the fastest of the repeats, like the extractors' times)."""
+    started = clock()
+    page = parse_html(decode_html(body, HEADERS) or "", url)
+    parsed = clock()
+    if page is not None:
+        read_blocks(page)
+    walked = clock()
+    for stage, elapsed in (("decode and parse", parsed - started), ("block walk", walked - parsed)):
+        found[stage][key] = min(elapsed * 1000, found[stage].get(key, float("inf")))
 
 
 def _version(package: str) -> str:

@@ -107,9 +107,66 @@ def test_whole_body_declared_locked_gives_no_chrome_as_free_text(generic: SitePr
     assert article.free_text == ""
     assert "Registered in England" not in article.free_text
     marker = article.paywall
-    assert marker.paywalled is True and marker.decided_by == "declared"
+    assert marker.paywalled is True and marker.decided_by == "declared" and marker.kind == "overlay"
     assert marker.locked_paragraphs == len(PROSE) and marker.locked_text_in_page is True
     assert marker.locked_words == sum(len(text.split()) for text in PROSE)
+
+
+METERED = {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".meteredContent"}
+
+
+def test_whole_body_behind_a_meter_is_free_text_marked_metered(generic: SiteProfile) -> None:
+    # A meter lets a fresh visitor without cookies (what the crawl is) read the whole article.
+    head = _jsonld(headline="Harbour ferry saved", isAccessibleForFree=False, hasPart=METERED)
+    body = f"""<main><h1>Harbour ferry saved</h1><section class="meteredContent story">{_paragraphs(PROSE)}
+    </section></main>"""
+    article = _extract(_page(head, body), generic)
+    assert article.free_text == "\n\n".join(PROSE)
+    marker = article.paywall
+    assert marker.paywalled is True and marker.decided_by == "declared" and marker.kind == "metered"
+    assert "jsonld:hasPart=.meteredContent" in marker.signals
+    assert marker.locked_paragraphs == 0 and marker.locked_text_in_page is False
+    assert marker.free_paragraphs == len(PROSE)
+
+
+def test_metered_part_declared_in_microdata_is_free_text(generic: SiteProfile) -> None:
+    body = f"""<main itemscope itemtype="https://schema.org/NewsArticle">
+    <meta itemprop="isAccessibleForFree" content="False">
+    <span itemprop="hasPart" itemscope itemtype="https://schema.org/WebPageElement">
+      <meta itemprop="isAccessibleForFree" content="False"><meta itemprop="cssSelector" content=".meteredContent">
+    </span>
+    <h1 itemprop="headline">Harbour ferry saved</h1>
+    <section class="meteredContent">{_paragraphs(PROSE)}</section></main>"""
+    article = _extract(_page("", body), generic)
+    assert article.free_text == "\n\n".join(PROSE)
+    assert article.paywall.kind == "metered" and "microdata:hasPart=.meteredContent" in article.paywall.signals
+
+
+def test_a_meter_that_ran_out_shows_its_wall_and_locks_the_part(generic: SiteProfile) -> None:
+    # the wall is on the page: what the visitor was shown beats the meter, the part is locked text
+    head = _jsonld(headline="Harbour ferry saved", isAccessibleForFree=False, hasPart=METERED)
+    body = f"""<main><h1>Harbour ferry saved</h1><p class="lede">{PROSE[0]}</p>
+    <p class="notice">You have reached your article limit</p>
+    <section class="meteredContent">{_paragraphs(PROSE[1:])}</section></main>"""
+    article = _extract(_page(head, body), generic)
+    marker = article.paywall
+    assert marker.decided_by == "wall" and marker.kind == "overlay"
+    assert article.free_text == PROSE[0]
+    assert marker.locked_paragraphs == len(PROSE) - 1
+
+
+def test_meter_beside_another_locked_part_locks_both(generic: SiteProfile) -> None:
+    # a metered part beside a hard one: not a meter-only page, the declared parts are locked
+    parts = [METERED, {"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".premium-rest"}]
+    head = _jsonld(headline="Harbour ferry saved", isAccessibleForFree=False, hasPart=parts)
+    body = f"""<main><h1>Harbour ferry saved</h1><p>{PROSE[0]}</p>
+    <section class="meteredContent">{_paragraphs(PROSE[1:3])}</section>
+    <section class="premium-rest">{_paragraphs(PROSE[3:])}</section></main>"""
+    article = _extract(_page(head, body), generic)
+    marker = article.paywall
+    assert marker.decided_by == "declared" and marker.kind == "overlay"
+    assert article.free_text == PROSE[0]
+    assert marker.locked_paragraphs == len(PROSE) - 1
 
 
 def test_jsonld_article_body_read_when_the_markup_holds_no_paragraphs(generic: SiteProfile) -> None:

@@ -42,7 +42,9 @@ class PaywallMarker:
     """
 
     paywalled: bool | None  # None: no signal either way and the profile does not say
-    kind: str | None = None  # "truncated" (server cut the text), "overlay" (text in page), "hard" (no text), None
+    # "truncated" (server cut the text), "overlay" (text in page), "hard" (no text), "metered" (a meter:
+    # the whole text is free to a fresh visitor), None
+    kind: str | None = None
     signals: tuple[str, ...] = ()  # e.g. ("text:free-limit", "css:#paywall-overlay")
     free_paragraphs: int = 0
     free_words: int = 0

@@ -20,7 +20,7 @@ from .article import PaywallMarker
 from .budget import Budget
 from .content import Block, article_blocks, main_box, read_blocks
 from .dom import by_selector, css, css_any, xpath
-from .paywall import DECLARED, HIDDEN, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden
+from .paywall import DECLARED, HIDDEN, LOCKED, MESSAGE, WEAK, Evidence, decide, mark_hidden, settle_meter
 from .text import element_text, word_count
 
 _SCOPED_TEXT_XPATH = ".//text()[contains(., $marker)]/parent::*[not(self::script or self::style)]"
@@ -221,6 +221,7 @@ def extract_body(
     first locked or wall element, and the paragraphs from there on are counted as locked text.
     """
     verdict = decide(evidence, profile)
+    settle_meter(evidence, verdict)
     free: list[str] = []
     locked: list[str] = []
     read: set[HtmlElement] = set()
@@ -243,7 +244,7 @@ def extract_body(
 
     kind = None
     if verdict.paywalled:
-        kind = "overlay" if locked else "hard" if not free else "truncated"
+        kind = "metered" if verdict.metered else "overlay" if locked else "hard" if not free else "truncated"
     marker = PaywallMarker(
         paywalled=verdict.paywalled, kind=kind, signals=verdict.signals, free_paragraphs=len(free),
         free_words=word_count(free), locked_text_in_page=bool(locked), free_signals=verdict.free_signals,

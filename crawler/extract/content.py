@@ -82,7 +82,10 @@ CHROME_SHARE, WRAPPER_SHARE, WRAPPER_PARAGRAPHS = 0.5, 0.8, 3
 
 @dataclass(slots=True)
 class Block:
-    """Text a reader sees as one unit, and the element that holds it."""
+    """Text a reader sees as one unit, and the element that holds it.
+
+    `link_heavy` and `readable` are worked out once, when the block is made (`make_block`): every
+    later stage asks them of every block, several times."""
 
     element: HtmlElement
     tag: str
@@ -91,17 +94,8 @@ class Block:
     link_size: int
     heading: bool
     chrome: bool = False  # inside a box named as chrome (share bar, related links, comments…)
-
-    @property
-    def readable(self) -> bool:
-        """Prose as far as its own text tells: enough words, few of them links."""
-        return (not self.heading and self.tag in _PROSE and self.size >= PROSE_SIZE
-                and not self.link_heavy)
-
-    @property
-    def link_heavy(self) -> bool:
-        """Mostly link text: a menu or a list of stories (long items may link more of their words)."""
-        return self.link_size > (LINK_HEAVY_LONG if self.size >= LONG_SIZE else LINK_HEAVY) * self.size
+    link_heavy: bool = False  # mostly link text: a menu or a list of stories
+    readable: bool = False  # prose as far as its own text tells: enough words, few of them links
 
     @property
     def words(self) -> int:
@@ -110,6 +104,15 @@ class Block:
     @property
     def prose(self) -> bool:
         return self.readable and not self.chrome
+
+
+def make_block(element: HtmlElement, tag: str, text: str, link_size: int, heading: bool) -> Block:
+    """A block with its flags: link-heavy when more than LINK_HEAVY of its characters are links (long
+    items may link more of theirs), readable when long enough, not a heading, not link-heavy."""
+    size = len(text)
+    link_heavy = link_size > (LINK_HEAVY_LONG if size >= LONG_SIZE else LINK_HEAVY) * size
+    readable = not heading and tag in _PROSE and size >= PROSE_SIZE and not link_heavy
+    return Block(element, tag, text, size, link_size, heading, False, link_heavy, readable)
 
 
 @dataclass(slots=True)
@@ -165,27 +168,31 @@ class _Walker:
         self.heading = False
 
     def flush(self) -> None:
-        """Close the text gathered so far as one block."""
-        if not self.parts or self.owner is None:
-            self.parts, self.link_parts = [], []
+        """Close the text gathered so far as one block (the part lists are emptied in place: the
+        walk holds them in locals)."""
+        parts, link_parts = self.parts, self.link_parts
+        if not parts or self.owner is None:
+            parts.clear()
+            link_parts.clear()
             return
-        text = " ".join("".join(self.parts).split())
-        links = " ".join(" ".join(self.link_parts).split()) if self.link_parts else ""
-        self.parts, self.link_parts = [], []
+        text = " ".join("".join(parts).split())
+        links = " ".join(" ".join(link_parts).split()) if link_parts else ""
+        parts.clear()
+        link_parts.clear()
         if text:
-            self.reading.blocks.append(Block(self.owner, self.owner_tag, text, len(text), len(links), self.heading))
+            self.reading.blocks.append(make_block(self.owner, self.owner_tag, text, len(links), self.heading))
 
     def walk(self, element: HtmlElement, in_link: bool, depth: int) -> None:
+        """Read one element (never a comment, never a `_SKIP` tag: the parent's loop leaves those out)."""
         tag = element.tag
-        if not isinstance(tag, str):  # comments, processing instructions
-            return
         self.seen += 1
         if not self.seen & CHECK_MASK and self.budget is not None:
             self.budget.check("reading the page's blocks")
+        parts, link_parts = self.parts, self.link_parts
         if depth > MAX_DEPTH:  # hostile nesting: the rest is one run of text, read without recursion
-            self.parts.append(" " + element_text(element) + " ")
+            parts.append(" " + element_text(element) + " ")
             return
-        if tag in _SKIP or (self.skip and element in self.skip):
+        if self.skip and element in self.skip:
             return
         is_block = tag in _BLOCK or "-" in tag  # custom elements (<article-body>) are boxes too
         if tag in _CHROME_TAGS:
@@ -194,40 +201,45 @@ class _Walker:
             attributes = element.items()
             chrome_box = bool(attributes) and tag not in _PAGE_TAGS and _is_chrome_box(attributes, tag)
         saved = None
+        blocks = self.reading.blocks
         if is_block or chrome_box:
-            if self.parts:
+            if parts:
                 self.flush()
             saved = (self.owner, self.owner_tag, self.heading)
             if is_block:
                 self.owner, self.owner_tag = element, tag
             if tag in _ALL_HEADINGS:
                 self.heading = True
-        start = len(self.reading.blocks)
+        start = len(blocks)
         link = in_link or tag == "a"
         text = element.text
         if text:
-            self.parts.append(text)
+            parts.append(text)
             if link:
-                self.link_parts.append(text)
+                link_parts.append(text)
         if len(element):
             for child in element:
-                self.walk(child, link, depth + 1)
-                tail = child.tail
+                child_tag = child.tag
+                if child_tag in _SKIP:
+                    self.seen += 1
+                elif child_tag.__class__ is str:
+                    self.walk(child, link, depth + 1)
+                tail = child.tail  # a skipped element's or a comment's tail is still text
                 if tail:
-                    self.parts.append(tail)
+                    parts.append(tail)
                     if link:
-                        self.link_parts.append(tail)
+                        link_parts.append(tail)
         if saved is not None:
-            if self.parts:
+            if parts:
                 self.flush()
             self.owner, self.owner_tag, self.heading = saved
-            span = (start, len(self.reading.blocks))
+            span = (start, len(blocks))
             if is_block:
                 self.reading.spans[element] = span
             if chrome_box:
                 self.reading.chrome_spans.append((element, *span))
         elif tag == "br":
-            self.parts.append(" ")
+            parts.append(" ")
 
 
 def _value(block: Block) -> float:
@@ -248,7 +260,9 @@ def read_blocks(page: HtmlElement, skip: set[HtmlElement] | None = None, budget:
     """The page's text blocks and box scores (see the module docstring); `skip`: elements to leave out."""
     walker = _Walker(skip or set(), budget)
     body = page.find("body") if page.tag == "html" else page
-    walker.walk(body if body is not None else page, False, 0)
+    root = body if body is not None else page
+    if isinstance(root.tag, str) and root.tag not in _SKIP:
+        walker.walk(root, False, 0)
     walker.flush()
     reading = walker.reading
     blocks = reading.blocks

@@ -50,7 +50,7 @@ def _compiled_self(selector: str) -> etree.XPath:
 
 
 _NAME_PARTS = re.compile(r"[.#]([A-Za-z0-9_-]+)|\[(?:class|id)[*^$~|]?=[\"']?([A-Za-z0-9_ -]+)")
-_ALL_NAMES = etree.XPath("//@class | //@id", smart_strings=False)
+_ALL_NAMES = etree.XPath("//*/@class | //*/@id", smart_strings=False)
 
 
 @lru_cache(maxsize=2048)
@@ -72,6 +72,25 @@ _BODY_TEXT = etree.XPath("string(//body)")
 @lru_cache(maxsize=2)
 def _text_of(root: HtmlElement) -> str:
     return _BODY_TEXT(root)
+
+
+# Elements several readers need, gathered in one C-level pass (`iter` with a tag filter costs less than
+# one `//tag` XPath scan, and there were six of those per page).
+_TAGGED = ("meta", "link", "script", "title", "style", "h1", "article")
+
+
+@lru_cache(maxsize=2)
+def _tagged_of(root: HtmlElement) -> dict[str, list[HtmlElement]]:
+    found: dict[str, list[HtmlElement]] = {tag: [] for tag in _TAGGED}
+    for element in root.iter(*_TAGGED):
+        found[element.tag].append(element)
+    return found
+
+
+def tagged(scope: HtmlElement, tag: str) -> list[HtmlElement]:
+    """The page's elements of one of the tags in `_TAGGED` (meta, link, script, title, style, h1,
+    article), in document order: read once per page for every reader."""
+    return _tagged_of(scope.getroottree().getroot())[tag]
 
 
 def body_text(scope: HtmlElement) -> str:
@@ -99,6 +118,26 @@ def css_any(scope: HtmlElement, selectors: tuple[str, ...]) -> list[HtmlElement]
     """Elements matching any of the selectors, in document order: one scan instead of one per selector."""
     selectors = _possible(scope, selectors)
     return _compiled_union(selectors)(scope) if selectors else []
+
+
+_NEVER = etree.XPath("false()")
+
+
+@lru_cache(maxsize=64)
+def _compiled_self_union(selectors: tuple[str, ...]) -> etree.XPath | None:
+    """One XPath testing whether an element itself matches any of the selectors, or None when one
+    of them has a combinator ("div p": the element alone cannot tell)."""
+    if any(not _COMBINATORS.isdisjoint(selector.strip()) for selector in selectors):
+        return None
+    return etree.XPath(" | ".join(_TRANSLATOR.css_to_xpath(s, prefix="self::") for s in selectors))
+
+
+def self_matcher(scope: HtmlElement, selectors: tuple[str, ...]) -> etree.XPath | None:
+    """A test of one element against those of the selectors that can match on this page (see
+    `_possible`): a handful of elements are tested for far less than one scan of the page finding
+    every match. None when a selector needs the tree (a combinator)."""
+    possible = _possible(scope, selectors)
+    return _compiled_self_union(possible) if possible else _NEVER
 
 
 def matches(element: HtmlElement, selector: str) -> bool:

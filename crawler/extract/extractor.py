@@ -17,9 +17,9 @@ from crawler.sites import SiteProfile
 from .article import Article
 from .body import Container, extract_body, find_container
 from .decode import decode_html, parse_html
-from .dom import xpath
+from .dom import tagged, xpath
 from .fields import (
-    Sources, article_type, authors, canonical, language, lead_image, published, publisher, section, standfirst,
+    Sources, article_type, in_body, authors, canonical, language, lead_image, published, publisher, section, standfirst,
     tags, title, updated,
 )
 from .budget import DEFAULT_BUDGET, Budget
@@ -32,7 +32,7 @@ from .text import word_count
 
 logger = logging.getLogger(__name__)
 
-EXTRACTOR_VERSION = "3.0.0"
+EXTRACTOR_VERSION = "3.1.0"  # 3.1: metered walls (paywall kind "metered")
 # one run of prose this long (characters) holding this share of the page's prose makes an article
 ARTICLE_SIZE, ARTICLE_SHARE = 500, 0.6
 DECLARED_SHARE = 0.5  # JSON-LD articleBody is read when the markup holds less than this share of its words
@@ -65,7 +65,7 @@ def _looks_like_article(page: HtmlElement, src: Sources, container: Container) -
     prose = sum(block.size for block in container.blocks if block.prose)
     if src.profile.articles_by_markup and prose >= ARTICLE_SIZE and prose >= ARTICLE_SHARE * container.page_prose:
         return True
-    articles = xpath(page, "//body//article")
+    articles = [element for element in tagged(page, "article") if in_body(element)]
     return len(articles) == 1 and len(xpath(articles[0], ".//p")) >= 3 and container.root is not None
 
 
@@ -102,7 +102,8 @@ def _extract(page: HtmlElement, url: str, profile: SiteProfile, clock: Budget) -
     clock.check("reading the body")
     paragraphs, body_source = body_part.paragraphs, "profile" if container.from_profile else "blocks"
     declared = declared_body(node)
-    if declared and not body_part.paywall.paywalled and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
+    readable = not body_part.paywall.paywalled or body_part.paywall.kind == "metered"
+    if declared and readable and word_count(paragraphs) < DECLARED_SHARE * word_count(declared):
         # the page's markup holds much less than its JSON-LD articleBody (text drawn by script); the
         # markup's paragraphs are cleaner when both hold the article
         paragraphs, body_source = declared, "jsonld:articleBody"

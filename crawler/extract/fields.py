@@ -28,7 +28,7 @@ from archive.urls import canonical_url
 
 from .article import Author
 from .dates import iso_to_utc, page_date, text_to_utc
-from .dom import css, css_any, first_match, first_text, xpath
+from .dom import css, css_any, first_match, first_text, self_matcher, tagged, xpath
 from .jsonld import ARTICLE_TYPES, author_entries, image_url, keywords, text_value
 from .names import clean_people, strip_site_name, without_kicker, words_shared
 from .text import collapse, element_text
@@ -67,6 +67,7 @@ class Sources:
     meta: dict[str, str]
     similar_starts: list[HtmlElement]
     _skip: set[HtmlElement] | None = None
+    _in_chrome: dict[HtmlElement, bool] | None = None
 
     @property
     def skip(self) -> set[HtmlElement]:
@@ -87,10 +88,33 @@ class Sources:
         return found
 
     def outside_blocks(self, elements: list[HtmlElement]) -> list[HtmlElement]:
+        """The elements not inside a `skip` block. The few candidates (and their ancestors, tested
+        once each) are matched against the chrome selectors one by one: cheaper than finding every
+        chrome element of the page, which only a selector with a combinator still needs."""
         if not elements:
             return elements
-        skip = self.skip
-        return [e for e in elements if not any(a in skip for a in (e, *e.iterancestors()))]
+        if not self.profile.chrome.selectors:
+            return [e for e in elements if not any(a in self.similar_starts for a in (e, *e.iterancestors()))]
+        test = self_matcher(self.page, self.profile.chrome.selectors)
+        if test is None:
+            skip = self.skip
+            return [e for e in elements if not any(a in skip for a in (e, *e.iterancestors()))]
+        if self._in_chrome is None:
+            self._in_chrome = {}
+        known, starts = self._in_chrome, set(self.similar_starts)
+        kept = []
+        for element in elements:
+            inside = False
+            for node in (element, *element.iterancestors()):
+                hit = known.get(node)
+                if hit is None:
+                    hit = known[node] = node in starts or bool(test(node))
+                if hit:
+                    inside = True
+                    break
+            if not inside:
+                kept.append(element)
+        return kept
 
 
 def _clean(value: str) -> str:
@@ -106,7 +130,17 @@ def site_names(src: Sources) -> list[str]:
     return [name for name in names if name]
 
 
-_HEADLINES = etree.XPath("//body//h1")
+def _parent_tag(element: HtmlElement) -> str:
+    parent = element.getparent()
+    return parent.tag if parent is not None else ""
+
+
+def in_body(element: HtmlElement) -> bool:
+    """Whether the element is inside the page's <body> (what `//body//tag` selects)."""
+    return any(node.tag == "body" for node in element.iterancestors())
+
+
+
 _NOT_THE_ARTICLE = frozenset({"nav", "footer", "aside", "header"})
 
 
@@ -114,7 +148,7 @@ def _displayed_headline(src: Sources) -> tuple[str, str]:
     """The first <h1> with text inside <article> or <main>, else the first anywhere, outside
     navigation, footers, asides and Similar stories (one scan of the page for its <h1>s)."""
     candidates = []
-    for element in _HEADLINES(src.page):
+    for element in filter(in_body, tagged(src.page, "h1")):
         ancestors = {node.tag for node in element.iterancestors()}
         if "header" in ancestors and "article" not in ancestors:
             ancestors.add("banner")  # the site's header, not the article's
@@ -141,7 +175,8 @@ def title(src: Sources) -> Found:
                        for source, value in src.structured(prop) if text_value(value)), ("", ""))
     social = next(((strip_site_name(src.meta[key], sites), f"meta:{key}") for key in ("og:title", "twitter:title")
                    if src.meta.get(key)), ("", ""))
-    head_title = collapse(xpath(src.page, "string(//head/title)"))
+    head_title = collapse(next(("".join(element.itertext()) for element in tagged(src.page, "title")
+                                if _parent_tag(element) == "head"), ""))
     head = strip_site_name(head_title, sites) if head_title else ""
     displayed, selector = _displayed_headline(src)
     references = [social[0], structured[0], head]
@@ -375,7 +410,8 @@ def article_type(node: dict[str, Any], micro: dict[str, Any]) -> str:
 
 
 def canonical(src: Sources) -> Found:
-    links = xpath(src.page, '//link[@rel="canonical"]/@href')
+    links = [link.get("href") for link in tagged(src.page, "link")
+             if link.get("rel") == "canonical" and link.get("href") is not None]
     for source, value in (("link:canonical", links[0] if links else ""),
                           ("meta:og:url", src.meta.get("og:url", "")),
                           ("jsonld:url", text_value(src.node.get("url")))):

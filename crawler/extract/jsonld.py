@@ -14,7 +14,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-from .dom import xpath
+from .dom import tagged
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,9 @@ def jsonld_nodes(page: HtmlElement, notes: list[str] | None = None) -> list[dict
     """Every object from every ld+json block, @graph members included; bad blocks are skipped (and
     noted in `notes`): one broken or hostile block never costs the article the others."""
     nodes: list[dict[str, Any]] = []
-    for number, raw in enumerate(xpath(page, '//script[@type="application/ld+json"]/text()'), 1):
+    scripts = [script.text for script in tagged(page, "script")
+               if script.get("type") == "application/ld+json" and script.text]
+    for number, raw in enumerate(scripts, 1):
         if _too_deep(raw):
             reason = f"JSON-LD block {number} ignored: nested deeper than {MAX_DEPTH} levels"
         else:

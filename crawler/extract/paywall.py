@@ -8,7 +8,8 @@ Signals come in three tiers:
 * **declared** — what the publisher states: schema.org `isAccessibleForFree` in JSON-LD (the
   article node, any other node, any block, `@graph` members; booleans or "true"/"False" text) or
   microdata, `hasPart` `WebPageElement`s marked not free with a `cssSelector`, and the profile's
-  premium URL rules (`paywall.url_paths`).
+  premium URL rules (`paywall.url_paths`). A `hasPart` whose selector names a meter (a class or id
+  holding "meter": `.meteredContent`) declares a *metered* wall: see "Metered" below.
 * **weak** — generic containers (`[class*=paywall]`, regwall, meter-wall, content-gate) that no
   stronger signal already covers.
 
@@ -46,7 +47,7 @@ from lxml.html import HtmlElement
 
 from crawler.sites import SiteProfile
 
-from .dom import body_text, css, page_names, xpath, xpath_literal
+from .dom import body_text, css, page_names, tagged, xpath, xpath_literal
 from .jsonld import accessible_for_free, locked_parts
 from .text import element_text
 
@@ -86,6 +87,12 @@ _NAMES_UNDER = etree.XPath("descendant-or-self::*/@class | descendant-or-self::*
 _NAME_OF = re.compile(r"[.#]([A-Za-z0-9_-]+)")
 _SIMPLE_SELECTOR = re.compile(r"^[a-zA-Z0-9]*(?:[.#][A-Za-z0-9_-]+)+$")
 _NOT = re.compile(r"\bNOT\b", re.IGNORECASE)
+_METER = "meter"  # in a hasPart selector's class or id: the part is behind a meter, not a hard wall
+
+
+def names_meter(selector: str) -> bool:
+    """Whether a hasPart cssSelector names a meter (".meteredContent", "#meter-body")."""
+    return any(_METER in name.lower() for name in _NAME_OF.findall(selector))
 
 
 @lru_cache(maxsize=32)
@@ -101,7 +108,6 @@ def _marker_xpath(texts: tuple[str, ...]) -> etree.XPath:
 _CANDIDATE_NAMES = re.compile(r"paywall|regwall|meter-?wall|content-gate|tp-|pianoj_ribbon|zephr-overlay|pelcro-ui"
                               r"|poool|lp_|leaky")
 _SPECIAL_ATTRS = etree.XPath("//@amp-access | //@subscriptions-section | //@data-ae-poool")
-_SCRIPTS = etree.XPath("//script[@src or @id='amp-access' or @custom-element='amp-subscriptions']")
 
 
 def _candidates(page: HtmlElement) -> tuple[list[HtmlElement], list[HtmlElement]]:
@@ -149,6 +155,8 @@ class Evidence:
     declared_free: list[str] = field(default_factory=list)
     weak: list[str] = field(default_factory=list)
     supporting: list[str] = field(default_factory=list)  # recorded when paywalled, never decide (AMP)
+    metered: list[str] = field(default_factory=list)  # declared signals of metered hasPart parts
+    metered_parts: list[HtmlElement] = field(default_factory=list)  # their elements, locked unless metered
     systems: list[str] = field(default_factory=list)
     roles: dict[HtmlElement, tuple[int, str]] = field(default_factory=dict)  # element -> (tier, role)
 
@@ -173,6 +181,7 @@ class Verdict:
     conflict: bool
     signals: tuple[str, ...]
     free_signals: tuple[str, ...]
+    metered: bool = False  # a metered wall only: the declared part is free to a fresh visitor
 
 
 def _safe_css(scope: HtmlElement, selector: str) -> list[HtmlElement]:
@@ -199,9 +208,16 @@ def _declarations(evidence: Evidence, page: HtmlElement, node: dict[str, Any], n
             elif flag is True:
                 evidence.add(evidence.declared_free, f"{source}:isAccessibleForFree=true")
             for selector in locked_parts(candidate):
-                evidence.add(evidence.declared, f"{source}:hasPart={selector}")
+                signal = f"{source}:hasPart={selector}"
+                evidence.add(evidence.declared, signal)
+                metered = names_meter(selector)
+                if metered:
+                    evidence.add(evidence.metered, signal)
                 for found in _safe_css(page, selector):
-                    evidence.mark(found, DECLARED, LOCKED)
+                    if metered:  # locked or free is settled by the verdict (`settle_meter`)
+                        evidence.metered_parts.append(found)
+                    else:
+                        evidence.mark(found, DECLARED, LOCKED)
 
 
 def _vendors(evidence: Evidence, hits: list[HtmlElement], covered: set[HtmlElement]) -> None:
@@ -238,7 +254,7 @@ def _vendors(evidence: Evidence, hits: list[HtmlElement], covered: set[HtmlEleme
 
 
 def _amp_and_scripts(evidence: Evidence, page: HtmlElement, amp: list[HtmlElement]) -> None:
-    for found in _SCRIPTS(page):
+    for found in tagged(page, "script"):
         src = found.get("src") or ""
         for system, needle in VENDOR_SCRIPTS:
             if needle in src:
@@ -302,6 +318,7 @@ def collect(page: HtmlElement, url: str, profile: SiteProfile, node: dict[str, A
         evidence.add(evidence.declared, f"url:{pattern}")
     _declarations(evidence, page, node, nodes, micro)
     covered.update(element for element, (tier, _) in evidence.roles.items() if tier == DECLARED)
+    covered.update(evidence.metered_parts)
     named, amp = _candidates(page)
     _vendors(evidence, named, covered)
     _amp_and_scripts(evidence, page, amp)
@@ -330,8 +347,18 @@ def decide(evidence: Evidence, profile: SiteProfile) -> Verdict:
         paywalled, rule = None, "none"
     if paywalled:
         against += [s for s in evidence.supporting if s not in against]
+    metered = rule == "declared" and paywalled is True and bool(evidence.metered) and all(
+        signal in evidence.metered or signal.endswith(":isAccessibleForFree=false") for signal in evidence.declared)
     return Verdict(paywalled=paywalled, decided_by=rule, conflict=bool(against and free),
-                   signals=tuple(against), free_signals=tuple(free))
+                   signals=tuple(against), free_signals=tuple(free), metered=metered)
+
+
+def settle_meter(evidence: Evidence, verdict: Verdict) -> None:
+    """Metered `hasPart` elements are locked text unless the verdict is a metered wall (see the
+    module docstring): a wall shown, or another declaration beside them, locks them as before."""
+    if not verdict.metered:
+        for element in evidence.metered_parts:
+            evidence.mark(element, DECLARED, LOCKED)
 
 
 def _hiding_selectors(sheet: str) -> list[str]:
@@ -359,7 +386,7 @@ def mark_hidden(evidence: Evidence, page: HtmlElement, root: HtmlElement) -> Non
     for found in xpath(root, _HIDDEN_XPATH):
         evidence.mark(found, HIDDEN, LOCKED)
     names = set(" ".join(_NAMES_UNDER(root)).split())
-    for sheet in xpath(page, "//style/text()"):
+    for sheet in (style.text for style in tagged(page, "style") if style.text):
         for selector in _hiding_selectors(sheet):
             needed = _NAME_OF.findall(selector)
             if not needed or not all(name in names for name in needed):
