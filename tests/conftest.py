@@ -8,7 +8,7 @@ import pytest
 
 from newsarchive_site import build_site, serve
 from tests.helpers import (
-    CREATED_DATABASES, REQUISITES_ON, TEST_DATABASE, SiteCrawl, crawl, new_postgresql_database, postgresql_admin,
+    CREATED_DATABASES, ON_POSTGRESQL, REQUISITES_ON, SiteCrawl, crawl, drop_postgresql_databases, new_postgresql_database,
 )
 
 
@@ -42,21 +42,44 @@ def profile():
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """In the PostgreSQL pass, tests about the SQLite file itself are skipped, each with its reason."""
-    if TEST_DATABASE != "postgresql":
+    """The PostgreSQL pass runs every test that touches the index, against PostgreSQL.
+
+    Tests about SQLite itself (`sqlite_only(reason)`) are skipped there, each with its reason; tests that
+    never touch the index (`no_index`) and tests that use PostgreSQL in either pass (`postgresql_always`)
+    ran in the SQLite pass and are deselected (counted in the summary's "deselected").
+    """
+    if not ON_POSTGRESQL:
         return
+    kept, deselected = [], []
     for item in items:
-        if item.get_closest_marker("sqlite_only"):
-            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself (NEWSARCHIVE_TEST_DATABASE=postgresql)"))
+        if item.get_closest_marker("no_index") or item.get_closest_marker("postgresql_always"):
+            deselected.append(item)
+            continue
+        kept.append(item)
+        if marker := item.get_closest_marker("sqlite_only"):
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            assert reason, f"{item.nodeid}: sqlite_only needs its reason"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> Iterator[None]:
+    """Databases made by session and module fixtures live until the session ends."""
     yield
-    if CREATED_DATABASES:
-        with postgresql_admin() as connection:
-            for name in CREATED_DATABASES:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_postgresql_databases(list(CREATED_DATABASES))
+
+
+@pytest.fixture(autouse=True)
+def _drop_this_tests_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test (and its function fixtures) created are dropped when it ends:
+    a pass leaves nothing behind and holds only the databases in use. (Session and module fixtures
+    are set up before this one, so theirs are kept.)"""
+    before = len(CREATED_DATABASES)
+    yield
+    drop_postgresql_databases(CREATED_DATABASES[before:])
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ import pytest
 from archive.readers.browse import DOCUMENT, DatabaseDocs
 from tests.helpers import NEWSARCHIVE, SiteCrawl
 
+pytestmark = pytest.mark.sqlite_only("browse serves the SQLite file through Datasette (it refuses other databases)")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
