@@ -403,6 +403,19 @@ def connect_index(database: Path) -> Iterator[Any]:
         connection.close()
 
 
+def has_table(database: Path, table: str) -> bool:
+    """Whether the index named by `database` exists and has table `table` (a killed `db upgrade` may
+    have left no file, or a file without the schema)."""
+    if not ON_POSTGRESQL:
+        if not Path(database).exists():
+            return False
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    else:
+        sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
+    with connect_index(database) as connection:
+        return connection.execute(sql, (table,)).fetchone() is not None
+
+
 def index_rows(database: Path, sql: str) -> list[IndexRow]:
     """Rows of `sql` on the index named by `database`, with values as sqlite3 gives them."""
     with connect_index(database) as connection:

@@ -22,7 +22,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.helpers import (
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, Replay, SiteCrawl, reachable, replay_server, run_newsarchive,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Replay, SiteCrawl, newsarchive_argv, reachable, replay_server, run_newsarchive,
 )
 
 
@@ -64,7 +64,7 @@ def test_show_follows_a_fetched_redirect_and_canonicalises_tracking_urls(site, c
 def test_show_raw_writes_the_bytes_the_server_sent(site, crawled: SiteCrawl) -> None:
     truth = next(t for t in reachable(site).values() if t.encoding.lower() not in ("utf-8", "utf8"))
     done = subprocess.run(
-        [NEWSARCHIVE, "show", "--raw", "--data-dir", str(crawled.result.data_dir), crawled.base_url + truth.path],
+        newsarchive_argv("show", "--raw", "--data-dir", str(crawled.result.data_dir), crawled.base_url + truth.path),
         capture_output=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
