@@ -41,18 +41,31 @@ def profile():
     return load_profile("morningstar")
 
 
+# Modules that never touch the index (extraction, URLs, profiles, layers, docs, packaging, WARC
+# writing): the PostgreSQL pass leaves them out. A new module runs in both passes until listed here.
+NO_INDEX_MODULES = {
+    "test_benchmark_site.py", "test_cli_extract.py", "test_docs.py", "test_example_profile.py", "test_extract.py",
+    "test_extract_publishers.py", "test_extract_real_kinds.py", "test_hostile_units.py", "test_layers.py",
+    "test_packaging.py", "test_paywall.py", "test_profiles.py", "test_site.py", "test_spider_follow.py",
+    "test_urls.py", "test_warc_writer.py",
+}
+# Modules that use PostgreSQL (databases of their own) in either pass: run once, in the SQLite pass.
+POSTGRESQL_ALWAYS_MODULES = {"test_frontier.py", "test_postgresql.py"}
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """The PostgreSQL pass runs every test that touches the index, against PostgreSQL.
 
-    Tests about SQLite itself (`sqlite_only(reason)`) are skipped there, each with its reason; tests that
-    never touch the index (`no_index`) and tests that use PostgreSQL in either pass (`postgresql_always`)
+    Tests about SQLite itself (`sqlite_only(reason)`) are skipped there, each with its reason; modules
+    that never touch the index and modules that use PostgreSQL in either pass (the two lists above)
     ran in the SQLite pass and are deselected (counted in the summary's "deselected").
     """
     if not ON_POSTGRESQL:
         return
     kept, deselected = [], []
     for item in items:
-        if item.get_closest_marker("no_index") or item.get_closest_marker("postgresql_always"):
+        module = item.path.name
+        if module in NO_INDEX_MODULES or module in POSTGRESQL_ALWAYS_MODULES:
             deselected.append(item)
             continue
         kept.append(item)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import io
-import sqlite3
 import json
 import subprocess
 import urllib.error
@@ -25,7 +24,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.helpers import REQUISITES_ON, crawl, newsarchive_argv, replay_server, run_newsarchive
+from tests.helpers import REQUISITES_ON, connect_index, crawl, newsarchive_argv, replay_server, run_newsarchive
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 CORRECTION = "Correction appended overnight: "
@@ -248,7 +247,7 @@ def test_dashboard_shows_the_archive_at_a_glance_without_javascript(recrawled, r
     from tests.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
     data_dir, _, articles, site, _ = recrawled
-    with sqlite3.connect(data_dir / "archive.sqlite3") as db:
+    with connect_index(data_dir / "archive.sqlite3") as db:
         article_count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
         runs = db.execute("SELECT id, status, stats FROM crawl_runs ORDER BY id").fetchall()
     expected_shares: dict[tuple[str, str], list[int]] = {}
