@@ -1,5 +1,6 @@
 """What several test modules share: running the real command, crawling the sample site, reading
-the results back with independent readers (sqlite3, warcio), and the index's fixed test values.
+the results back with independent readers (sqlite3 or psycopg, warcio), the run's database (a SQLite
+file, or a PostgreSQL database in the PostgreSQL pass), and the index's fixed test values.
 
 Test modules import from here, never from one another or from conftest.py.
 A crawl runs the installed `newsarchive` command in a subprocess (Twisted's reactor runs once per
@@ -128,7 +129,8 @@ def rows(database: Path, sql: str) -> list[sqlite3.Row]:
     """Rows of `sql` on the index behind `DATA_DIR/archive.sqlite3`: read with the standard library's
     sqlite3, or, in the PostgreSQL pass, from the database that path stands for."""
     if ON_POSTGRESQL:
-        return index_rows(database, sql)  # type: ignore[return-value]
+        with connect_index(database) as index:
+            return index.execute(sql).fetchall()  # type: ignore[return-value]
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
     try:
@@ -279,11 +281,6 @@ def newsarchive_argv(*args: str) -> list[str]:
     return [*argv, *setting_args(database_settings(data_dir))]
 
 
-def database_url_of(database: Path) -> str:
-    """The index URL behind `DATA_DIR/archive.sqlite3` (or any index path) as the tests name it."""
-    return index_url(database)
-
-
 def copy_index(source: Path, target: Path) -> None:
     """Copy the index named by path `source` to the one named `target` (both SQLite paths): the file
     with SQLite's backup API, or in the PostgreSQL pass a new database made from the first."""
@@ -414,9 +411,3 @@ def has_table(database: Path, table: str) -> bool:
         sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?"
     with connect_index(database) as connection:
         return connection.execute(sql, (table,)).fetchone() is not None
-
-
-def index_rows(database: Path, sql: str) -> list[IndexRow]:
-    """Rows of `sql` on the index named by `database`, with values as sqlite3 gives them."""
-    with connect_index(database) as connection:
-        return connection.execute(sql).fetchall()
