@@ -60,6 +60,12 @@ def pytest_collection_modifyitems(config, items) -> None:
     that never touch the index and modules that use PostgreSQL in either pass (the two lists above)
     ran in the SQLite pass and are deselected (counted in the summary's "deselected").
     """
+    reasons = {}
+    for item in items:
+        if marker := item.get_closest_marker("sqlite_only"):
+            reasons[item] = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            if not reasons[item]:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.sqlite_only needs its reason")
     if not ON_POSTGRESQL:
         return
     kept, deselected = [], []
@@ -69,10 +75,8 @@ def pytest_collection_modifyitems(config, items) -> None:
             deselected.append(item)
             continue
         kept.append(item)
-        if marker := item.get_closest_marker("sqlite_only"):
-            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
-            assert reason, f"{item.nodeid}: sqlite_only needs its reason"
-            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+        if item in reasons:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reasons[item]}"))
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
