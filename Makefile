@@ -4,9 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SITE ?= morningstar
 DATA_DIR ?= data
-# what the PostgreSQL pass runs again with PostgreSQL as the index: crawl, index, reindex, re-crawl (within
-# CI's time budget; tests/test_cron.py passes that way too: make test-postgresql POSTGRESQL_TESTS=tests/test_cron.py)
-POSTGRESQL_TESTS ?= tests/test_crawl_e2e.py tests/test_incremental.py
+# what the PostgreSQL pass runs: the whole suite, of which tests/conftest.py keeps every test that touches
+# the index (modules that never do, and the PostgreSQL-only ones, ran in the SQLite pass); name test files
+# to run only those, e.g. make test-postgresql POSTGRESQL_TESTS=tests/test_query.py
+POSTGRESQL_TESTS ?=
 
 # The shared frontier's packages, installed in a second step without dependency resolution: pywb 2.10
 # pins redis==2.10.6 and fakeredis<1.0, which scrapy-redis (redis>=4.2) cannot live with; replay works
@@ -41,12 +42,16 @@ browser:
 services:
 	bash .ci/services
 
-# the whole suite on SQLite, then the crawl, index and re-crawl tests again with PostgreSQL as the index
+# two passes (README "Tests"): the whole suite with SQLite as the index, then every test that touches the
+# index again with PostgreSQL as the index
 test: $(BIN)/newsarchive browser services
 	$(BIN)/python -m pytest -q
 	$(MAKE) test-postgresql
 
-test-postgresql: $(BIN)/newsarchive services
+# NEWSARCHIVE_TEST_DATABASE=postgresql: each index a test names by its SQLite path is a throw-away
+# PostgreSQL database (named with the pytest process's pid, dropped when the test ends); tests about
+# SQLite itself show as skipped, each with its reason
+test-postgresql: $(BIN)/newsarchive browser services
 	NEWSARCHIVE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q $(POSTGRESQL_TESTS)
 
 benchmark: $(BIN)/newsarchive

@@ -8,7 +8,7 @@ import pytest
 
 from newsarchive_site import build_site, serve
 from tests.helpers import (
-    CREATED_DATABASES, REQUISITES_ON, TEST_DATABASE, SiteCrawl, crawl, new_postgresql_database, postgresql_admin,
+    CREATED_DATABASES, ON_POSTGRESQL, REQUISITES_ON, SiteCrawl, crawl, drop_postgresql_databases, new_postgresql_database,
 )
 
 
@@ -41,22 +41,62 @@ def profile():
     return load_profile("morningstar")
 
 
+# Modules that never touch the index (extraction, URLs, profiles, layers, docs, packaging, WARC
+# writing): the PostgreSQL pass leaves them out. A new module runs in both passes until listed here.
+NO_INDEX_MODULES = {
+    "test_benchmark_site.py", "test_cli_extract.py", "test_docs.py", "test_example_profile.py", "test_extract.py",
+    "test_extract_publishers.py", "test_extract_real_kinds.py", "test_hostile_units.py", "test_layers.py",
+    "test_packaging.py", "test_paywall.py", "test_profiles.py", "test_site.py", "test_spider_follow.py",
+    "test_urls.py", "test_warc_writer.py",
+}
+# Modules that use PostgreSQL (databases of their own) in either pass: run once, in the SQLite pass.
+POSTGRESQL_ALWAYS_MODULES = {"test_frontier.py", "test_postgresql.py"}
+
+
 def pytest_collection_modifyitems(config, items) -> None:
-    """In the PostgreSQL pass, tests about the SQLite file itself are skipped, each with its reason."""
-    if TEST_DATABASE != "postgresql":
-        return
+    """The PostgreSQL pass runs every test that touches the index, against PostgreSQL.
+
+    Tests about SQLite itself (`sqlite_only(reason)`) are skipped there, each with its reason; modules
+    that never touch the index and modules that use PostgreSQL in either pass (the two lists above)
+    ran in the SQLite pass and are deselected (counted in the summary's "deselected").
+    """
+    reasons = {}
     for item in items:
-        if item.get_closest_marker("sqlite_only"):
-            item.add_marker(pytest.mark.skip(reason="about the SQLite file itself (NEWSARCHIVE_TEST_DATABASE=postgresql)"))
+        if marker := item.get_closest_marker("sqlite_only"):
+            reasons[item] = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            if not reasons[item]:
+                raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.sqlite_only needs its reason")
+    if not ON_POSTGRESQL:
+        return
+    kept, deselected = [], []
+    for item in items:
+        module = item.path.name
+        if module in NO_INDEX_MODULES or module in POSTGRESQL_ALWAYS_MODULES:
+            deselected.append(item)
+            continue
+        kept.append(item)
+        if item in reasons:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reasons[item]}"))
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> Iterator[None]:
+    """Databases made by session and module fixtures live until the session ends."""
     yield
-    if CREATED_DATABASES:
-        with postgresql_admin() as connection:
-            for name in CREATED_DATABASES:
-                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_postgresql_databases(list(CREATED_DATABASES))
+
+
+@pytest.fixture(autouse=True)
+def _drop_this_tests_databases() -> Iterator[None]:
+    """The PostgreSQL databases a test (and its function fixtures) created are dropped when it ends:
+    a pass leaves nothing behind and holds only the databases in use. (Session and module fixtures
+    are set up before this one, so theirs are kept.)"""
+    before = len(CREATED_DATABASES)
+    yield
+    drop_postgresql_databases(CREATED_DATABASES[before:])
 
 
 @pytest.fixture(scope="session")

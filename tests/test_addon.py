@@ -5,7 +5,6 @@ own items still reach its own feed."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -15,6 +14,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
+from tests.helpers import connect_index, database_settings, setting_args
 
 SETTINGS = """
 BOT_NAME = "myclippings"
@@ -66,7 +66,7 @@ def project_crawl(tmp_path_factory):
     with serve(site, host="127.0.0.1", port=0) as server:
         done = subprocess.run(
             [str(Path(sys.executable).parent / "scrapy"), "crawl", "clippings", "-a", f"start={server.base_url}/",
-             "-O", "items.jsonl"],
+             "-O", "items.jsonl", *setting_args(database_settings(root / "archive-data"))],
             cwd=root, capture_output=True, text=True, timeout=300,
         )
         base = server.base_url
@@ -92,7 +92,7 @@ def test_the_addon_archives_a_plain_crawlspider_into_warcs_and_the_index(project
     fetched = {url for url in types["response"] if url.partition("?")[0][len(base):] in reachable}
     crawled_articles = {url.partition("?")[0] for url in fetched}
     assert len(crawled_articles) > len(reachable) // 2
-    with sqlite3.connect(data / "archive.sqlite3") as db:
+    with connect_index(data / "archive.sqlite3") as db:
         rows = db.execute("SELECT c.url, a.title, a.paywalled FROM articles a "
                           "JOIN captures c ON c.id = a.latest_capture_id").fetchall()
         run = json.loads(db.execute("SELECT stats FROM crawl_runs").fetchone()[0])

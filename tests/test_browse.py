@@ -14,7 +14,9 @@ from collections.abc import Iterator
 import pytest
 
 from archive.readers.browse import DOCUMENT, DatabaseDocs
-from tests.helpers import NEWSARCHIVE, SiteCrawl
+from tests.helpers import SiteCrawl, newsarchive_argv
+
+pytestmark = pytest.mark.sqlite_only("browse serves the SQLite file through Datasette (it refuses other databases)")
 
 
 def free_port() -> int:
@@ -28,8 +30,8 @@ def browse(crawled: SiteCrawl, tmp_path_factory) -> Iterator[str]:
     port = free_port()
     log = (tmp_path_factory.getbasetemp() / "browse.log").open("w")
     process = subprocess.Popen(
-        [NEWSARCHIVE, "browse", "--data-dir", str(crawled.result.data_dir), "--port", str(port),
-         "--replay-url", "http://127.0.0.1:9/"], stdout=log, stderr=log)
+        newsarchive_argv("browse", "--data-dir", str(crawled.result.data_dir), "--port", str(port),
+         "--replay-url", "http://127.0.0.1:9/"), stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60

@@ -1,10 +1,9 @@
 """The capture extension and the incremental middleware, built the way Scrapy builds them (`get_crawler`,
 `from_crawler`) and fed hand-made requests and responses; what they write is read back with warcio and
-sqlite3. Whole crawls are in test_crawl_e2e.py and test_incremental.py."""
+the index's own database. Whole crawls are in test_crawl_e2e.py and test_incremental.py."""
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from crawler.extract import extract_article
 from crawler.items import ARCHIVED_LINKS_META, PREVIOUS_CAPTURE_META, RECORD_ID_META, ArticleItem, SessionProvider
 from crawler.middleware import IncrementalMiddleware
 from crawler.sites import load_profile
+from tests.helpers import connect_index, index_settings
 
 SEED = Path(__file__).parent / "fixtures" / "seed_article.html"
 URL = "https://morningstaronline.co.uk/article/b/seed-story"
@@ -31,7 +31,7 @@ EXTENSION = {"crawler.extension.WarcCaptureExtension": 100}
 
 def crawler_for(data_dir: Path, **settings: object):
     """A crawler with only our extension, outside the project settings (as a project of one's own)."""
-    return get_crawler(Spider, {"ARCHIVE_DATA_DIR": str(data_dir), "EXTENSIONS": EXTENSION, **settings})
+    return get_crawler(Spider, {"ARCHIVE_DATA_DIR": str(data_dir), "EXTENSIONS": EXTENSION, **index_settings(data_dir), **settings})
 
 
 def capture_extension(crawler) -> WarcCaptureExtension:
@@ -95,7 +95,7 @@ def test_the_extension_archives_an_exchange_and_its_article_and_closes_off_the_r
         records = [(record.rec_type, record.rec_headers.get_header("WARC-Target-URI")) for record in ArchiveIterator(stream)]
     assert [kind for kind, _ in records] == ["warcinfo", "response", "request", "metadata", "metadata"]
     assert records[1][1] == URL
-    with sqlite3.connect(tmp_path / "archive.sqlite3") as db:
+    with connect_index(tmp_path / "archive.sqlite3") as db:
         assert db.execute("SELECT url, status FROM captures").fetchall() == [(URL, 200)]
         assert db.execute("SELECT title FROM articles").fetchone()[0] == article.title
         assert db.execute("SELECT status FROM crawl_runs").fetchone()[0] == "finished"

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 from collections import Counter
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, SiteCrawl, crawl, database_settings, rows, run_newsarchive, setting_args, warc_records
+from tests.helpers import REPO, SiteCrawl, connect_index, crawl, database_settings, rows, run_newsarchive, setting_args, warc_records
 
 
 def reachable_truth(site) -> dict:
@@ -193,10 +192,10 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2 and "ARCHIVE_WARC_DIGEST" in done.stderr
 
 
-@pytest.mark.sqlite_only
 def test_a_database_behind_the_schema_is_refused_with_exit_code_3(tmp_path: Path) -> None:
     assert run_newsarchive("db", "upgrade", "--data-dir", str(tmp_path), "--revision", "base").returncode == 0
-    sqlite3.connect(tmp_path / "archive.sqlite3").execute("CREATE TABLE unrelated (x)").connection.commit()
+    with connect_index(tmp_path / "archive.sqlite3") as index:
+        index.execute("CREATE TABLE unrelated (x INTEGER)")
     result = crawl(tmp_path, "http://127.0.0.1:9")
     assert result.returncode == 3
     assert "newsarchive db upgrade" in result.stderr

@@ -15,13 +15,13 @@ from archive.index import database as db
 from archive.errors import InvalidRecord
 from archive.index.ingest import ArticleRecord, Ingestor, RunFinished, RunStarted, utc_iso
 from archive.index.models import Article, ArticleLink, Capture, CrawlRun
-from tests.helpers import RUN, fetch
+from tests.helpers import RUN, fetch, index_url
 
 
 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator[Session]:
-    url = db.sqlite_url(tmp_path / "index.db")
+    url = index_url(tmp_path / "index.db")
     db.upgrade(url)
     engine = db.make_engine(url)
     with Session(engine) as session:

@@ -24,7 +24,9 @@ from pathlib import Path
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
+from tests.helpers import (
+    LOCAL_SETTINGS, REPO, connect_index, copy_archive, crawl, has_table, newsarchive_argv, run_newsarchive,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +39,7 @@ def _as_nobody() -> list[str]:
 
 
 def _run(*args: str, preexec=None, prefix: list[str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([*(prefix or []), NEWSARCHIVE, *args], capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([*(prefix or []), *newsarchive_argv(*args)], capture_output=True, text=True, timeout=timeout,
                           cwd=REPO, preexec_fn=preexec)
 
 
@@ -66,8 +68,7 @@ def archived(small_site, tmp_path_factory) -> Path:
 
 
 def _copy(data_dir: Path, target: Path) -> Path:
-    shutil.copytree(data_dir, target, ignore=shutil.ignore_patterns("locks"))
-    return target
+    return copy_archive(data_dir, target, ignore=shutil.ignore_patterns("locks"))
 
 
 # the small sample site has a broken link and a failing page: 2 of 38, over the default 5%
@@ -78,6 +79,7 @@ def _settings() -> list[str]:
     return [arg for value in SETTINGS for arg in ("-s", value)]
 
 
+@pytest.mark.sqlite_only("the index file in a read-only data directory cannot be written (a PostgreSQL index can)")
 def test_a_read_only_data_directory_is_one_clear_line(archived, small_site) -> None:
     parent = Path(tempfile.mkdtemp(prefix="newsarchive-ro-"))  # outside pytest's private tmp: another user reads it
     try:
@@ -98,6 +100,7 @@ def test_a_read_only_data_directory_is_one_clear_line(archived, small_site) -> N
         shutil.rmtree(parent)
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file is detected, set aside and rebuilt")
 @pytest.mark.parametrize("damage", ["not a database", "torn pages"])
 def test_a_damaged_index_says_reindex_and_reindex_rebuilds_it(archived, small_site, tmp_path, damage) -> None:
     data_dir = _copy(archived, tmp_path / "damaged")
@@ -160,7 +163,7 @@ def test_a_full_disk_names_the_warc_write_and_keeps_what_was_written(small_site,
             line = _one_clear_line(done)
             assert "WARC" in line or "disk" in line, line
         warcs = sorted(path.name for path in (data_dir / "warcs").iterdir())
-        shutil.copytree(data_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("locks"))
+        copy_archive(data_dir, tmp_path / "copy", ignore=shutil.ignore_patterns("locks"))
     # with room again, the next crawl indexes what the failed runs wrote and ends their runs
     copy = tmp_path / "copy"
     # the small site always has a 404 and a 500: what counts here is the index, not the failure ratio
@@ -175,6 +178,7 @@ def test_a_full_disk_names_the_warc_write_and_keeps_what_was_written(small_site,
     assert index_view(rebuilt / "archive.sqlite3") == indexed
 
 
+@pytest.mark.sqlite_only("a SQLite file on a full disk, and one killed mid-migration, are left for `db upgrade` to finish")
 def test_a_db_upgrade_that_runs_out_of_space_or_is_killed_leaves_a_database_upgrade_can_finish(tmp_path) -> None:
     with _small_disk(tmp_path / "disk", 64) as (disk, limit):
         data_dir = disk / "data"
@@ -186,7 +190,7 @@ def test_a_db_upgrade_that_runs_out_of_space_or_is_killed_leaves_a_database_upgr
         connection.close()
         assert tables == []  # all or nothing: no objects of a revision without its version stamp
     for delay in (0.4, 0.8, 1.2, 1.6, 2.0):  # kills at random points of start-up and migration
-        process = subprocess.Popen([NEWSARCHIVE, "db", "upgrade", "--data-dir", str(tmp_path / "killed")],
+        process = subprocess.Popen(newsarchive_argv("db", "upgrade", "--data-dir", str(tmp_path / "killed")),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
         time.sleep(delay * random.random() + 0.2)
         process.kill()
@@ -212,27 +216,19 @@ INDEX_VIEW = {
 
 def index_view(database: Path) -> dict[str, set[tuple]]:
     """The index without its row ids (a reindex numbers rows in file order, a crawl as they came)."""
-    connection = sqlite3.connect(database)
-    try:
-        return {name: set(connection.execute(sql).fetchall()) for name, sql in INDEX_VIEW.items()}
-    finally:
-        connection.close()
+    with connect_index(database) as connection:
+        return {name: {tuple(row) for row in connection.execute(sql).fetchall()} for name, sql in INDEX_VIEW.items()}
 
 
 def rows_past_the_end(data_dir: Path) -> list[tuple]:
     """Index rows whose record does not lie wholly inside its WARC file (`.open` until recovered)."""
-    if not (data_dir / "archive.sqlite3").exists():
-        return []
-    connection = sqlite3.connect(data_dir / "archive.sqlite3")
-    try:
-        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'captures'").fetchone():
-            return []  # killed before its schema was made: no rows at all
+    if not has_table(data_dir / "archive.sqlite3", "captures"):
+        return []  # killed before its schema was made: no rows at all
+    with connect_index(data_dir / "archive.sqlite3") as connection:
         located = connection.execute(
             "SELECT warc_file, \"offset\", length FROM captures"
             " UNION ALL SELECT meta_warc_file, meta_offset, meta_length FROM captures WHERE meta_warc_file IS NOT NULL"
         ).fetchall()
-    finally:
-        connection.close()
     sizes: dict[str, int] = {}
     bad = []
     for name, offset, length in located:
@@ -248,7 +244,7 @@ def rows_past_the_end(data_dir: Path) -> list[tuple]:
 
 def _crawl_killed_after(data_dir: Path, base_url: str, seconds: float, *extra: str) -> None:
     process = subprocess.Popen(
-        [NEWSARCHIVE, "crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *_settings(), *extra],
+        newsarchive_argv("crawl", "morningstar", "--data-dir", str(data_dir), "--base-url", base_url, *_settings(), *extra),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
     )
     try:
@@ -289,8 +285,8 @@ def test_a_crawl_killed_while_idle_on_a_slow_page_leaves_no_row_past_a_file_end(
 
     with serve_hostile(slow_page=True) as site:
         process = subprocess.Popen(
-            [NEWSARCHIVE, "crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url,
-             *_settings(), "-s", "ARCHIVE_DB_BATCH_SIZE=1"],
+            newsarchive_argv("crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url,
+             *_settings(), "-s", "ARCHIVE_DB_BATCH_SIZE=1"),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
         )
         deadline = time.monotonic() + 60
@@ -299,9 +295,8 @@ def test_a_crawl_killed_while_idle_on_a_slow_page_leaves_no_row_past_a_file_end(
         time.sleep(3)  # everything else done: the crawl idles on the slow page, its index rows written
         process.kill()
         process.wait()
-    connection = sqlite3.connect(tmp_path / "archive.sqlite3")
-    indexed = connection.execute("SELECT count(*) FROM captures").fetchone()[0]
-    connection.close()
+    with connect_index(tmp_path / "archive.sqlite3") as connection:
+        indexed = connection.execute("SELECT count(*) FROM captures").fetchone()[0]
     assert indexed > 10
     assert not rows_past_the_end(tmp_path)
 
@@ -310,7 +305,7 @@ def test_a_reindex_killed_half_way_leaves_the_old_index_and_a_second_reindex_fin
     data_dir = _copy(archived, tmp_path / "data")
     before = index_view(data_dir / "archive.sqlite3")
     for delay in (0.5, 1.0, 1.5, 2.0):
-        process = subprocess.Popen([NEWSARCHIVE, "reindex", "--data-dir", str(data_dir)],
+        process = subprocess.Popen(newsarchive_argv("reindex", "--data-dir", str(data_dir)),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
         time.sleep(delay)
         process.kill()
@@ -332,7 +327,7 @@ def test_an_article_whose_record_a_kill_prevented_is_extracted_by_the_next_crawl
     with serve_hostile(huge_page=True) as site:
         huge = site.base_url + "/article/huge"
         process = subprocess.Popen(
-            [NEWSARCHIVE, "crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url, *settings],
+            newsarchive_argv("crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url, *settings),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
         )
         def archived_kinds() -> set[str]:
@@ -357,7 +352,6 @@ def test_an_article_whose_record_a_kill_prevented_is_extracted_by_the_next_crawl
         assert kinds == {"request", "response"}, f"the kill came too early or too late: {kinds}"
         again = crawl(tmp_path, site.base_url, *LIMITS, site=str(PROFILE))
     assert again.returncode == 0, again.stderr[-3000:]
-    connection = sqlite3.connect(tmp_path / "archive.sqlite3")
-    titles = connection.execute("SELECT title FROM articles WHERE url = ?", (huge,)).fetchall()
-    connection.close()
+    with connect_index(tmp_path / "archive.sqlite3") as connection:
+        titles = connection.execute("SELECT title FROM articles WHERE url = ?", (huge,)).fetchall()
     assert titles == [("Huge story",)]

@@ -1,5 +1,6 @@
 """The full-text index and views of migration b2f0c1a9e7d4: built on upgrade, kept in step by
-triggers (whoever writes: the ingest, a reindex, plain sqlite3), dropped on downgrade."""
+triggers (whoever writes: the ingest, a reindex, plain sqlite3), dropped on downgrade. SQLite's FTS5
+table is SQLite's own: those tests are SQLite only; PostgreSQL's search is tested in test_postgresql.py."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from archive.index import database as db
 from archive.index.ingest import Ingestor, RunStarted
 from archive.index.models import Base
 from archive.readers.search import search
-from tests.helpers import COMPARE_OPTIONS, RUN, URL, SiteCrawl, fetch, run_newsarchive
+from tests.helpers import (
+    COMPARE_OPTIONS, ON_POSTGRESQL, RUN, URL, SiteCrawl, connect_index, fetch, index_url, run_newsarchive,
+)
 
 INITIAL, FULLTEXT = "9c1e4b7a2d30", "b2f0c1a9e7d4"
 VIEWS = {"latest_captures", "paywall_by_section_month", "article_similar_links", "crawl_run_summary"}
@@ -31,7 +34,7 @@ def path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def url(path: Path) -> str:
-    return db.sqlite_url(path)
+    return index_url(path)
 
 
 @pytest.fixture
@@ -73,11 +76,15 @@ def found(url: str, words: str) -> list[str]:
 
 
 def integrity_check(path: Path) -> None:
-    """FTS5's own check that the index matches the text in `articles` (raises when it does not)."""
+    """FTS5's own check that the index matches the text in `articles` (raises when it does not).
+    PostgreSQL's search keeps no index apart from the rows to check."""
+    if ON_POSTGRESQL:
+        return
     with sqlite3.connect(path) as connection:
         connection.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
 
 
+@pytest.mark.sqlite_only("SQLite's FTS5 table, views and triggers, read from sqlite_master")
 def test_upgrade_indexes_existing_rows_and_downgrade_removes_only_the_new_objects(path: Path, url: str) -> None:
     db.upgrade(url, INITIAL)
     with sqlite3.connect(path) as connection:
@@ -102,7 +109,7 @@ def test_upgrade_indexes_existing_rows_and_downgrade_removes_only_the_new_object
 
 def test_the_drift_check_still_sees_tables_without_a_model(path: Path, url: str) -> None:
     db.upgrade(url)
-    with sqlite3.connect(path) as connection:
+    with connect_index(path) as connection:
         connection.execute("CREATE TABLE articles_notes (id INTEGER PRIMARY KEY)")
     engine = db.make_engine(url)
     with engine.connect() as connection:
@@ -111,6 +118,7 @@ def test_the_drift_check_still_sees_tables_without_a_model(path: Path, url: str)
     assert [(change[0], change[1].name) for change in diff] == [("remove_table", "articles_notes")]
 
 
+@pytest.mark.sqlite_only("FTS5's triggers on writes by plain sqlite3")
 def test_plain_sqlite3_updates_and_deletes_keep_the_index_in_step(
     path: Path, url: str, connection: sqlite3.Connection
 ) -> None:
@@ -149,6 +157,7 @@ def test_the_ingest_keeps_the_index_in_step_when_a_newer_capture_arrives(path: P
     integrity_check(path)
 
 
+@pytest.mark.sqlite_only("the reindex sets FTS5's triggers aside and rebuilds its table")
 def test_reindex_rebuilds_the_index_with_the_same_search_results(site, crawled: SiteCrawl, tmp_path: Path) -> None:
     rebuilt = tmp_path / "rebuilt"
     shutil.copytree(crawled.result.warc_dir, rebuilt / "warcs")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,18 +18,9 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from tests.helpers import LOCAL_SETTINGS, NEWSARCHIVE, REPO, crawl, run_newsarchive
+from tests.helpers import LOCAL_SETTINGS, REPO, crawl, newsarchive_argv, rows, run_newsarchive
 from tests.hostile.server import GOOD_ARTICLES, LIMITS, PROFILE, serve_hostile
 
-
-
-def rows(database: Path, sql: str, *params: object) -> list[sqlite3.Row]:
-    connection = sqlite3.connect(database)
-    connection.row_factory = sqlite3.Row
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +123,8 @@ def test_terminal_escapes_never_reach_the_terminal(hostile) -> None:
 
 def test_show_raw_of_a_gzip_bomb_is_refused_while_inflating(hostile) -> None:
     result, site, _, _ = hostile
-    shown = subprocess.run([NEWSARCHIVE, "show", "--raw", "--data-dir", str(result.data_dir),
-                            f"{site.base_url}/article/bomb"], capture_output=True, timeout=60, cwd=REPO)
+    shown = subprocess.run(newsarchive_argv("show", "--raw", "--data-dir", str(result.data_dir),
+                            f"{site.base_url}/article/bomb"), capture_output=True, timeout=60, cwd=REPO)
     assert shown.returncode == 1 and shown.stdout == b""
     assert b"decompression bomb" in shown.stderr and b"Traceback" not in shown.stderr
 
@@ -143,7 +133,7 @@ def test_sigterm_stops_a_crawl_waiting_on_a_page_that_never_ends(tmp_path) -> No
     with serve_hostile(slow_page=True) as site:
         settings = [arg for value in (*LOCAL_SETTINGS, *LIMITS) for arg in ("-s", value)]
         process = subprocess.Popen(
-            [NEWSARCHIVE, "crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url, *settings],
+            newsarchive_argv("crawl", str(PROFILE), "--data-dir", str(tmp_path), "--base-url", site.base_url, *settings),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )
         deadline = time.monotonic() + 60

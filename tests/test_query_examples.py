@@ -16,6 +16,10 @@ from archive.index import database as db
 from archive.readers.browse import example_queries
 from tests.helpers import SiteCrawl
 
+pytestmark = pytest.mark.sqlite_only(
+    "docs/database.md's examples are SQLite SQL run with plain sqlite3, and its schema is read from sqlite_master"
+)
+
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "database.md"
 DOC = DOC_PATH.read_text(encoding="utf-8")
 

@@ -37,6 +37,7 @@ from archive.index.reindex import ReindexStats, reindex
 from archive.index.translate import parse_warc_fields
 from crawler.extract.article import Article as ExtractedArticle
 from crawler.extract.article import PaywallMarker, SimilarStory
+from tests.helpers import index_url
 
 RUN_A = "11111111-1111-4111-8111-111111111111"
 RUN_B = "22222222-2222-4222-8222-222222222222"
@@ -323,7 +324,7 @@ def archive(tmp_path: Path) -> Archive:
 
 
 def migrated(path: Path) -> str:
-    url = db.sqlite_url(path)
+    url = index_url(path)
     db.upgrade(url)
     return url
 
@@ -464,7 +465,7 @@ def test_reindex_refuses_a_missing_directory_or_an_unmigrated_database(tmp_path:
     with pytest.raises(WarcDirectoryNotFound, match="does not exist"):
         reindex(tmp_path / "nowhere", db.Database(migrated(tmp_path / "index.db")))
     with pytest.raises(DatabaseNotMigrated, match="newsarchive db upgrade"):
-        reindex(tmp_path, db.Database.sqlite(tmp_path / "new.db"))
+        reindex(tmp_path, db.Database(index_url(tmp_path / "new.db")))
 
 
 def test_warc_fields_are_parsed_with_lower_case_names() -> None:

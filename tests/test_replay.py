@@ -22,7 +22,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tests.helpers import (
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, NEWSARCHIVE, Replay, SiteCrawl, reachable, replay_server, run_newsarchive,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Replay, SiteCrawl, copy_archive, newsarchive_argv, reachable, replay_server, run_newsarchive,
 )
 
 
@@ -64,7 +64,7 @@ def test_show_follows_a_fetched_redirect_and_canonicalises_tracking_urls(site, c
 def test_show_raw_writes_the_bytes_the_server_sent(site, crawled: SiteCrawl) -> None:
     truth = next(t for t in reachable(site).values() if t.encoding.lower() not in ("utf-8", "utf8"))
     done = subprocess.run(
-        [NEWSARCHIVE, "show", "--raw", "--data-dir", str(crawled.result.data_dir), crawled.base_url + truth.path],
+        newsarchive_argv("show", "--raw", "--data-dir", str(crawled.result.data_dir), crawled.base_url + truth.path),
         capture_output=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
@@ -124,7 +124,7 @@ def test_export_wacz_is_valid_and_pywb_resolves_an_article(site, crawled: SiteCr
 def replay(crawled: SiteCrawl, tmp_path_factory) -> Iterator[Replay]:
     """`newsarchive replay` serving a copy of the crawl (replay writes its index under the data dir)."""
     data_dir = tmp_path_factory.mktemp("replay") / "data"
-    shutil.copytree(crawled.result.data_dir, data_dir, ignore=shutil.ignore_patterns("locks"))
+    copy_archive(crawled.result.data_dir, data_dir, ignore=shutil.ignore_patterns("locks"))
     with replay_server(data_dir, tmp_path_factory.getbasetemp() / "replay.log") as urls:
         yield urls
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 import io
-import sqlite3
 import json
 import subprocess
 import urllib.error
@@ -25,7 +24,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive_site import build_site, serve
-from tests.helpers import NEWSARCHIVE, REQUISITES_ON, crawl, replay_server, run_newsarchive
+from tests.helpers import REQUISITES_ON, connect_index, crawl, newsarchive_argv, replay_server, run_newsarchive
 
 ALWAYS_REFETCH = "ARCHIVE_RECRAWL_DAYS=100000"  # the sample articles are from early 2026
 CORRECTION = "Correction appended overnight: "
@@ -200,7 +199,7 @@ def test_show_raw_of_a_revisited_page_writes_the_original_bytes(recrawled) -> No
     assert done.returncode == 0, done.stderr
     assert f"Seen again:   {headers.get_header('WARC-Date')} (unchanged: identical-payload-digest, " in done.stdout
     raw = subprocess.run(
-        [NEWSARCHIVE, "show", "--raw", "--data-dir", str(data_dir), base + "/"], capture_output=True, timeout=60
+        newsarchive_argv("show", "--raw", "--data-dir", str(data_dir), base + "/"), capture_output=True, timeout=60
     )
     assert raw.returncode == 0, raw.stderr
     assert raw.stdout == site.lookup("/").render(base, cdn)[1]
@@ -248,7 +247,7 @@ def test_dashboard_shows_the_archive_at_a_glance_without_javascript(recrawled, r
     from tests.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
     data_dir, _, articles, site, _ = recrawled
-    with sqlite3.connect(data_dir / "archive.sqlite3") as db:
+    with connect_index(data_dir / "archive.sqlite3") as db:
         article_count = db.execute("SELECT count(*) FROM articles").fetchone()[0]
         runs = db.execute("SELECT id, status, stats FROM crawl_runs ORDER BY id").fetchall()
     expected_shares: dict[tuple[str, str], list[int]] = {}

@@ -11,7 +11,6 @@ A front page request stuck in a slow search must not hold up other requests.
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from newsarchive_site import build_site, serve
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, REQUISITES_ON, crawl, replay_server
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REPO, REQUISITES_ON, connect_index, crawl, index_url, replay_server
 
 HOSTILE_URL = "javascript:alert(document.domain)//"
 HOSTILE_TITLE = '<script>alert("front page")</script>Hostile headline'
@@ -46,7 +45,7 @@ def hostile_archive(tmp_path_factory):
     with serve(site, host="127.0.0.1", port=0) as server:
         done = crawl(data_dir, server.base_url, "ARCHIVE_MAX_FAILED_RATIO=0.2", REQUISITES_ON)  # the small site's 2 broken links
         assert done.returncode == 0, done.stderr[-3000:]
-    with sqlite3.connect(data_dir / "archive.sqlite3") as db:
+    with connect_index(data_dir / "archive.sqlite3") as db:
         (article_id,) = db.execute(
             "SELECT a.id FROM articles a JOIN captures c ON c.id = a.latest_capture_id WHERE c.url = ?",
             (server.base_url + truth.path,),
@@ -119,8 +118,8 @@ data_dir = Path(sys.argv[1])
 
 
 def slow_search(database_url, words, section, paywalled, limit):
-    # seconds of work inside SQLite, as a pathological full-text query takes
-    with sqlite3.connect(data_dir / "archive.sqlite3") as db:
+    # seconds of work inside SQLite, as a pathological full-text query takes (on any index database)
+    with sqlite3.connect(":memory:") as db:
         db.execute("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 20000000) "
                    "SELECT count(*) FROM n").fetchone()
     return []
@@ -128,7 +127,7 @@ def slow_search(database_url, words, section, paywalled, limit):
 
 layout = ReplayLayout.of(DataLayout.of(data_dir))
 servers = start_servers(
-    layout, lambda archive_url, run: FrontPage(Database(f"sqlite:///{data_dir}/archive.sqlite3"), slow_search,
+    layout, lambda archive_url, run: FrontPage(Database(sys.argv[2]), slow_search,
                                                archive_url=archive_url, run_blocking=run),
     "127.0.0.1", 0, 0)
 print("front", servers.front.url, "archive", servers.archive.url, flush=True)
@@ -139,7 +138,7 @@ servers.serve_forever()
 def test_a_slow_search_does_not_hold_up_other_requests(hostile_archive, replay) -> None:
     """The servers `newsarchive replay` starts, with a search that keeps SQLite busy for seconds."""
     data_dir, _ = hostile_archive  # its replay index was written by the `replay` fixture
-    process = subprocess.Popen([sys.executable, "-c", SLOW_FRONT_PAGE, str(data_dir)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-c", SLOW_FRONT_PAGE, str(data_dir), index_url(data_dir / "archive.sqlite3")], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         _, front, _, archive = process.stdout.readline().split()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from newsarchive_site.assets import (
     CDN_STYLESHEET, HEADER_BACKGROUND, IMPORTED_STYLESHEET, MAIN_STYLESHEET, ROBOTS_DENIED_IMAGE, SCRIPTS,
     WEB_FONT,
 )
-from tests.helpers import REQUISITES_ON, SiteCrawl, crawl
+from tests.helpers import REQUISITES_ON, SiteCrawl, connect_index, crawl
 
 PAGE = """<html><head><base href="https://news.example/section/">
 <link rel="stylesheet" href="/css/main.css"><link rel="Shortcut Icon" href="favicon.ico">
@@ -76,7 +75,7 @@ def archived(warc_dir: Path) -> dict[str, list[tuple[str, str]]]:
 
 
 def run_stats(database: Path) -> dict:
-    with sqlite3.connect(database) as db:
+    with connect_index(database) as db:
         return json.loads(db.execute("SELECT stats FROM crawl_runs ORDER BY id DESC").fetchone()[0])
 
 
@@ -104,7 +103,7 @@ def test_a_crawl_archives_every_requisite_once_from_the_site_and_its_cdn(site, c
 
 
 def test_requisites_are_never_articles_and_are_counted_apart(site, crawled: SiteCrawl) -> None:
-    with sqlite3.connect(crawled.result.database) as db:
+    with connect_index(crawled.result.database) as db:
         article_urls = {url for (url,) in db.execute(
             "SELECT c.url FROM articles a JOIN captures c ON c.id = a.latest_capture_id")}
         requisite_captures = db.execute(

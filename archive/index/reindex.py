@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, text, update
 from sqlalchemy.orm import Session
 
 from archive.index.database import FULLTEXT_TABLE, Database
@@ -155,6 +155,20 @@ def clear_index(session: Session) -> None:
     session.execute(delete(Article))
     session.execute(delete(Capture))
     session.execute(delete(CrawlRun))
+    if session.get_bind().dialect.name == "postgresql":
+        _restart_ids(session)
+
+
+def _restart_ids(session: Session) -> None:
+    """Number the rebuilt rows from 1 again, as SQLite does once a table is empty, so a reindex gives
+    the same ids on either database. ALTER SEQUENCE … RESTART is transactional (PostgreSQL 10 and
+    later), unlike setval: a failed reindex leaves the old rows and their numbering together."""
+    for model in (ArticleLink, ArticleVersion, Article, Capture, CrawlRun):
+        sequence = session.execute(
+            text("SELECT pg_get_serial_sequence(:table, 'id')"), {"table": model.__tablename__}
+        ).scalar()
+        if sequence:
+            session.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 def read_warc(path: Path, stats: ReindexStats) -> Iterator[IngestItem]:

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archive.index.database import make_engine
-from archive.errors import QueryError
+from archive.index.database import POSTGRESQL_FULLTEXT_INDEX, display_url, head_revision, make_engine
+from archive.errors import DatabaseNotMigrated, QueryError
 from archive.readers.query import QueryLimits
 
 # keep equal to POSTGRESQL_DOCUMENT in migration b2f0c1a9e7d4, or the index is not used
@@ -71,6 +71,7 @@ def search_rows(
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(limits.timeout * 1000)}")
             try:
+                _require_fulltext(connection, database_url)
                 rows = connection.execute(text(sql), params).fetchall()
             except DBAPIError as error:
                 code = getattr(error.orig, "sqlstate", None)
@@ -87,3 +88,14 @@ def search_rows(
     finally:
         engine.dispose()
     return rows
+
+
+def _require_fulltext(connection: Any, database_url: str) -> None:
+    """Refuse a database migrated before the full-text index existed, as on SQLite: without it every
+    search would read every article."""
+    if connection.exec_driver_sql(f"SELECT 1 FROM pg_indexes WHERE indexname = '{POSTGRESQL_FULLTEXT_INDEX}'").first():
+        return
+    current = None
+    if connection.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar():
+        current = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    raise DatabaseNotMigrated(display_url(database_url), current, head_revision())

@@ -65,15 +65,18 @@ class Dashboard:
 
     @classmethod
     def load(cls, engine: Engine) -> Dashboard:
+        # grouped by label: PostgreSQL does not match `substr(x, $1, $2)` in GROUP BY with the select's
+        # `substr(x, $3, $4)` (each bound number is a parameter of its own)
+        first_seen_day = func.substr(Article.first_seen_at, 1, 10).label("day")
+        published_day = func.substr(Article.published_at, 1, 10).label("day")
         with Session(engine) as session:
             per_day = session.execute(
-                select(func.substr(Article.first_seen_at, 1, 10), func.count())
-                .group_by(func.substr(Article.first_seen_at, 1, 10))
+                select(first_seen_day, func.count()).group_by(first_seen_day)
             ).all()
             by_section_day = session.execute(
-                select(Article.section, func.substr(Article.published_at, 1, 10), Article.paywalled, func.count())
+                select(Article.section, published_day, Article.paywalled, func.count())
                 .where(Article.published_at.is_not(None))
-                .group_by(Article.section, func.substr(Article.published_at, 1, 10), Article.paywalled)
+                .group_by(Article.section, published_day, Article.paywalled)
             ).all()
             runs = session.execute(
                 select(CrawlRun.id, CrawlRun.site, CrawlRun.status, CrawlRun.started_at, CrawlRun.stats)
