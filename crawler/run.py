@@ -14,6 +14,9 @@ from crawler.config import ArchiveConfig
 from crawler.sites import SiteProfile, load_profile
 from crawler.spiders.news import NewsSpider
 
+# only loaded for a shared frontier: its module imports the Redis client
+FRONTIER_ACKNOWLEDGE = "crawler.frontier.scheduler.AcknowledgeMiddleware"
+
 
 @dataclass(frozen=True, slots=True)
 class CrawlOutcome:
@@ -99,6 +102,9 @@ def run_crawl(
         settings.set("JOBDIR", str(config.layout.job_dir(profile.name)), priority="cmdline")
     if settings.get("ARCHIVE_FRONTIER_URL"):  # a worker on the shared frontier (crawler/frontier)
         settings.set("SCHEDULER", "crawler.frontier.scheduler.FrontierScheduler", priority="cmdline")
+        # outermost: a request taken from the frontier is acknowledged after its page is processed
+        middlewares = {**settings.getdict("SPIDER_MIDDLEWARES"), FRONTIER_ACKNOWLEDGE: 10}
+        settings.set("SPIDER_MIDDLEWARES", middlewares, priority="cmdline")
     process = CrawlerProcess(settings)
     if log_file is not None:
         _also_log_to(log_file, settings)
