@@ -34,6 +34,7 @@ from scrapy.settings import BaseSettings
 
 from crawler.extract import extract_from_tree
 from crawler.items import CAPTURED_AT_META, RECORD_ID_META, ArticleItem, SessionProvider
+from crawler.parsed import parsed_page
 from crawler.requisites import REQUISITE_META
 from crawler.sites import SiteProfile, load_profile
 
@@ -89,7 +90,7 @@ class ArticleExtractionMiddleware:
             return
         self.stats.inc_value("archive/pages")
         try:
-            root = response.selector.root
+            root = parsed_page(response)
             if not isinstance(root, HtmlElement):
                 return
             article = extract_from_tree(root, response.url, self.profile)

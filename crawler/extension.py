@@ -124,7 +124,9 @@ class WarcCaptureExtension(SessionProvider):
             body=response.body,
             started_at=started_at,
             ip_address=str(response.ip_address) if response.ip_address else None,
-            revisit=self.session.revisit_of(
+            # a first crawl has no earlier captures: no profile pattern is matched against the URL
+            # (a time-bounded match costs tens of µs, and every requisite's URL is a new one)
+            revisit=None if previous is None else self.session.revisit_of(
                 response.url, response.status, response.body, previous, self._may_be_article(response.url)
             ),
         )

@@ -39,6 +39,7 @@ from twisted.python.failure import Failure
 
 from crawler import settings as defaults
 from crawler.config import ConfigError
+from crawler.parsed import parsed_page
 
 logger = logging.getLogger(__name__)
 
@@ -201,16 +202,20 @@ class RequisitesMiddleware:
             raise NotConfigured("ARCHIVE_REQUISITES is off")
         return cls(crawler, config)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+    # `spider` is optional: Scrapy stops passing it, and a method that requires it is wrapped in a
+    # deprecation shim (one more async-generator layer for every item of every page)
+    def process_spider_output(
+        self, response: Response, result: Iterable[Any], spider: Spider | None = None
+    ) -> Iterator[Any]:
         yield from result
-        yield from self._requests_for(response, spider)
+        yield from self._requests_for(response, spider or self.crawler.spider)
 
     async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any], spider: Spider
+        self, response: Response, result: AsyncIterator[Any], spider: Spider | None = None
     ) -> AsyncIterator[Any]:
         async for item in result:
             yield item
-        for request in self._requests_for(response, spider):
+        for request in self._requests_for(response, spider or self.crawler.spider):
             yield request
 
     def _requests_for(self, response: Response, spider: Spider) -> Iterator[Request]:
@@ -221,7 +226,7 @@ class RequisitesMiddleware:
             if kind == "stylesheet":
                 found = stylesheet_requisites(response.text, response.url)
             elif kind is None and isinstance(response, HtmlResponse):
-                found = page_requisites(response.selector.root, response.url)
+                found = page_requisites(parsed_page(response), response.url)
             else:
                 return
         except (ValueError, UnicodeDecodeError) as exc:  # a page lxml or the decoder cannot read

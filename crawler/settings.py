@@ -130,18 +130,26 @@ DOWNLOADER_MIDDLEWARES = {
     # Content-Encoding: bombs refused while inflating, undecodable and truncated bodies recorded
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "crawler.decoding.ContentDecodingMiddleware": 590,
+    # off anyway (COOKIES_ENABLED = False); left in the list, its module and tldextract were imported
+    # at every start only to be disabled
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
 }
 
+# A shared frontier's AcknowledgeMiddleware is added by `crawler.run` with its scheduler: loading it
+# imports the Redis client, 0.6 s of every crawl's start-up when no frontier is used.
 SPIDER_MIDDLEWARES = {
-    # outermost: a request taken from a shared frontier is acknowledged after its page is processed
-    "crawler.frontier.scheduler.AcknowledgeMiddleware": 10,
     # nearest the engine: requisite requests skip the depth and trap limits meant for links
     "crawler.requisites.RequisitesMiddleware": 40,
+    # a developer's check that a spider does not copy Scrapy's internal meta keys into new requests;
+    # ours builds every request afresh, and the check is one more async-generator layer per page
+    "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
 }
 
 EXTENSIONS = {
     "crawler.extension.WarcCaptureExtension": 100,
     "crawler.progress.ProgressExtension": 500,
+    # off unless REMOTE_CONTROL_ENABLED; left in the list, its module imported aiohttp at every start
+    "scrapy.extensions.remote_control.RemoteControl": None,
 }
 
 # No "br": pywb (for replay) installs brotlipy, which takes over the `brotli` module name and breaks

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, int, str], ...] = (
     ("crawler.retry_after", 6, "retry_after"),
     ("crawler.frontier", 6, "frontier"),
     ("crawler.run", 7, "run"),
-    ("crawler", 5, "crawler"),  # config, settings, sites, extract, items, scope, traps, robots_meta
+    ("crawler", 5, "crawler"),  # config, settings, sites, extract, items, parsed, scope, traps, robots_meta
     ("archive.cli", 8, "cli"),
     ("archive", 0, "core"),  # the package itself
 )

@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
-from parsel import Selector
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
@@ -32,6 +31,7 @@ from crawler.items import (
     SessionProvider,
     UndecodableResponse,
 )
+from crawler.parsed import parsed_page
 from crawler.robots_meta import robots_directives
 from crawler.scope import SiteScope
 from crawler.sites import SiteProfile, load_profile
@@ -124,10 +124,10 @@ class NewsSpider(Spider):
             self.crawler.stats.inc_value("archive/skipped/not_text")
             return
         if isinstance(response, XmlResponse):  # RSS/Atom feeds and sitemaps: discovery only
-            hrefs = _FEED_LINKS(_parsed(response))
+            hrefs = _FEED_LINKS(parsed_page(response))
             yield from self._requests((self._resolve(response.url, href) for href in hrefs), response)
             return
-        page = _parsed(response)
+        page = parsed_page(response)
         if response.meta.get(TRUNCATED_META):
             # only the start of the page decoded: its links are followed, its text is not indexed as an article
             self._count_failure("truncated_body", response.url, " (the compressed body ends early)")
@@ -244,17 +244,6 @@ class NewsSpider(Spider):
         if profile.follow_all and not profile.is_denied_url(url) and not parts.path.lower().endswith(_STATIC_FILE_SUFFIXES):
             return url
         return None
-
-
-def _parsed(response: TextResponse) -> etree._Element:
-    """The page's lxml tree, parsed once per response and not cached on it.
-
-    `response.selector` would cache a Selector that points back at its response: a reference cycle
-    only Python's cyclic GC frees, and until a full collection every parsed page's lxml tree (several
-    times its body, in memory the GC's heuristics do not see) stayed alive: ~100 KB of RSS per page.
-    """
-    kind = "xml" if isinstance(response, XmlResponse) else "html"
-    return Selector(text=response.text, type=kind, base_url=response.url).root
 
 
 # Links a page offers: anchors, rel=next in the head, and its RSS/Atom feeds (discovery for any site).
