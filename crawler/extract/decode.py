@@ -59,7 +59,7 @@ def _auto_detect(body: bytes) -> str | None:
     return resolve_encoding(match.encoding) if match else None
 
 
-class _HtmlParser(etree.HTMLParser):
+class FastHtmlParser(etree.HTMLParser):
     """lxml's HTML parser giving every element the one `HtmlElement` class, looked up in C.
 
     `lxml.html.HTMLParser` picks a class per tag (FormElement, InputElement…) in a Python method
@@ -74,9 +74,9 @@ class _HtmlParser(etree.HTMLParser):
 
 def parse_html(text: str, url: str) -> HtmlElement | None:
     """The page's lxml root, parsed once, as parsel parses it for the crawl (NUL bytes dropped,
-    huge documents allowed, the same recovery), with the fast element lookup of `_HtmlParser`."""
+    huge documents allowed, the same recovery), with the fast element lookup of `FastHtmlParser`."""
     try:
-        root = create_root_node(text, _HtmlParser, base_url=url)
+        root = create_root_node(text, FastHtmlParser, base_url=url)
     except (etree.ParserError, ValueError) as exc:
         logger.debug("unparseable page %s: %s", url, exc)
         return None
