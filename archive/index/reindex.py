@@ -21,8 +21,9 @@ from archive.index.database import FULLTEXT_TABLE, Database
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
 from archive.index.ingest import IngestItem, Ingestor
 from archive.index.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
-from archive.index.translate import needs_content, parse_warc_fields, read_items
+from archive.index.translate import parse_warc_fields, read_items
 from archive.warc.reader import WarcFileReader
+from archive.warc.scan import WarcScan
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +160,7 @@ def clear_index(session: Session) -> None:
 
 def read_warc(path: Path, stats: ReindexStats) -> Iterator[IngestItem]:
     """The items of one WARC file, in file order; a cut-off last record is left out."""
-    reader = WarcFileReader(path, wants_content=needs_content)
+    reader = WarcScan(path)
     for items in read_items(reader):
         stats.records += 1
         if isinstance(items, InvalidRecord):
