@@ -559,7 +559,7 @@ class _Batch:
     of distinct URLs (a second record of one URL reads what the first wrote, so it starts a new batch).
     Runs and revisits read the index as the items before them left it: they are never batched."""
 
-    LIMIT = 2000  # items: bounds the memory a batch holds and the size of its statements
+    LIMIT = 500  # items: bounds the memory a batch holds and the size of its statements
 
     def __init__(self) -> None:
         self.captures: list[CaptureRecord] = []

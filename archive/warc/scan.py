@@ -3,10 +3,11 @@
 `WarcFileReader` hands out warcio records, which parse every header line through several layers of
 Python buffering: over half of a reindex went there. An index needs much less: the WARC headers of
 every record, the HTTP status line and headers of responses, and the whole content only of the small
-`warcinfo` and `metadata` records. So each gzip member is inflated once with zlib, straight from
-large reads of the file; the headers are split by hand with warcio's rules (first value of a name
-wins, names match case-insensitively, continuation lines are joined, utf-8 else ISO-8859-1); bodies
-are inflated (gzip has no other way to find where a member ends) but never kept.
+`warcinfo` and `metadata` records (of requests, only their type). So each gzip member is inflated
+once with zlib, straight from large reads of the file; the headers are split by hand with warcio's
+rules (first value of a name wins, names match case-insensitively, continuation lines are joined,
+utf-8 else ISO-8859-1); bodies are inflated (gzip has no other way to find where a member ends) but
+never kept.
 
 Anything the hand parser is not sure of (an unknown WARC version, a header block it cannot find, an
 HTTP status line that is not HTTP/1.x) is handed to warcio for that one record, so unusual files
@@ -55,6 +56,9 @@ class Headers:
 
     def get_statuscode(self) -> str:
         return self.statusline.split(" ", 1)[0]
+
+
+_NO_HEADERS = Headers("", "", [])
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +172,9 @@ class WarcScan:
                 if not data:
                     continue  # an empty member: warcio skips it too
                 location = RecordLocation(name, offset, length)
+                if data.startswith(b"WARC/1.") and _sniffed_type(data) == b"request":
+                    yield ScannedRecord("request", _NO_HEADERS, None, b"", location)  # an index reads nothing of it
+                    continue
                 try:
                     record = parse_record(data, location)
                 except _Unsure:
@@ -238,12 +245,17 @@ class WarcScan:
         self.truncated = True
 
 
-def _wants_content(head: bytes) -> bool:
-    """Whether a record's whole content is kept: its WARC-Type, read from its first bytes."""
+def _sniffed_type(head: bytes) -> bytes | None:
+    """A record's WARC-Type read from its first bytes, or None when that is not plain to see."""
     end = head.find(b"\r\n\r\n")
     block = (head if end < 0 else head[:end]).lower()
     at = block.find(b"\nwarc-type:")
-    if at < 0:
-        return True  # not sure: keep it all
-    kind = block[at + 11 : block.find(b"\n", at + 1) if block.find(b"\n", at + 1) > 0 else None].strip()
-    return kind not in (b"response", b"request", b"revisit", b"resource")
+    if at < 0 or block.find(b"\nwarc-type:", at + 1) >= 0:
+        return None
+    line_end = block.find(b"\n", at + 1)
+    return block[at + 11 : line_end if line_end > 0 else None].strip()
+
+
+def _wants_content(head: bytes) -> bool:
+    """Whether a record's whole content is kept (when unsure, it is)."""
+    return _sniffed_type(head) not in (b"response", b"request", b"revisit", b"resource")
