@@ -292,7 +292,7 @@ class Ingestor:
         if item.refers_to:
             self._revisited(item)
         else:  # its article record usually follows within the batch: spare that lookup
-            self._fresh_captures[item.record_id] = _CaptureRow(capture_id, values["captured_at"], None, None)
+            self._remember_fresh(item.record_id, _CaptureRow(capture_id, values["captured_at"], None, None))
 
     def _capture_values(self, item: CaptureRecord) -> dict[str, Any]:
         run_id = None
@@ -333,7 +333,15 @@ class Ingestor:
                 self.counts.unchanged += 1
                 continue
             self.counts.captures += 1
-            self._fresh_captures[row["record_id"]] = _CaptureRow(capture_id, row["captured_at"], None, None)
+            self._remember_fresh(row["record_id"], _CaptureRow(capture_id, row["captured_at"], None, None))
+
+    def _remember_fresh(self, record_id: str, row: _CaptureRow) -> None:
+        """Keep a new capture for the article record that usually follows it. Pages without one
+        (sections, errors) would pile up over a long reindex: the oldest are forgotten (a
+        forgotten one is looked up in the database if its article record comes after all)."""
+        self._fresh_captures[record_id] = row
+        if len(self._fresh_captures) > FRESH_CAPTURES_KEPT:
+            del self._fresh_captures[next(iter(self._fresh_captures))]
 
     def _insert_articles(self, batch: list[tuple[ArticleRecord, dict[str, Any]]]) -> None:
         """Article records whose URLs differ from each other: existing articles are read in one
@@ -493,6 +501,8 @@ class _ArticleRow(NamedTuple):
     first_seen_at: str
     last_seen_at: str
 
+
+FRESH_CAPTURES_KEPT = 5000
 
 # the fields whose change makes a new version of an article
 VERSIONED = ("title", "standfirst", "free_text", "paywalled", "published_at", "updated_at", "word_count")
