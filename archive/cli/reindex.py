@@ -49,9 +49,11 @@ def reindex(warc_dirs: tuple[Path, ...], more_dirs: tuple[Path, ...], data_dir: 
     Several directories (each worker of a cluster writes its own) are rebuilt into one index; each
     capture names its file, and its run the host that wrote it.
 
-    Examples: newsarchive reindex --data-dir /srv/archive
+    Example: newsarchive reindex --data-dir /srv/archive
 
-    newsarchive reindex --database postgresql://archive@db/news /srv/worker-1/warcs /srv/worker-2/warcs
+    \b
+    Example, two workers' directories into one PostgreSQL index:
+    newsarchive reindex --database postgresql://archive@db/news w1/warcs w2/warcs
     """
     from archive.cli.environment import damage_of, set_aside
     from archive.index.database import Database
