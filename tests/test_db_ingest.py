@@ -100,3 +100,52 @@ def test_a_record_that_is_not_an_article_is_refused_before_anything_is_written(s
     with pytest.raises(InvalidRecord, match="unknown status 'exploded'"):
         Ingestor(session).apply([RunFinished(RUN, "2026-02-20T11:00:00Z", "exploded", {})])
     assert session.scalars(select(Article)).all() == []
+
+
+def test_a_batch_gives_the_rows_and_ids_that_items_one_by_one_give(tmp_path: Path) -> None:
+    """`apply` writes new responses and article records in batches; one URL twice in a batch, an
+    article record for an earlier batch's capture, and an invalid record in between change nothing."""
+    capture_1, article_1 = fetch(1, "2026-02-20T10:00:00Z", "First", ["https://news.example/a"])
+    capture_2, article_2 = fetch(2, "2026-02-21T10:00:00Z", "Second", ["https://news.example/b"])
+    capture_3, article_3 = fetch(3, "2026-02-19T10:00:00Z", "Older", [])
+    broken = ArticleRecord("<urn:uuid:broken>", None, "2026-02-21T10:00:00Z", {"schema": "newsarchive/article/1"},
+                           "a.warc.gz", 0, 1)
+    items = [RunStarted(RUN, "morningstar", "2026-02-20T09:00:00Z"), capture_1, capture_2, article_1, broken,
+             article_2, capture_3, article_3, article_3]
+    snapshots = []
+    for batched in (True, False):
+        url = db.sqlite_url(tmp_path / f"{batched}.db")
+        db.upgrade(url)
+        engine = db.make_engine(url)
+        with Session(engine) as session:
+            ingestor, refused = Ingestor(session), []
+            if batched:
+                ingestor.apply(items, invalid=refused.append)
+            else:
+                for item in items:
+                    try:
+                        ingestor.apply_one(item)
+                    except InvalidRecord as error:
+                        refused.append(error)
+            session.commit()
+            snapshots.append((snapshot(session), ingestor.counts, [str(error) for error in refused]))
+        engine.dispose()
+
+    assert snapshots[0] == snapshots[1]
+    rows, counts, refused = snapshots[0]
+    assert (counts.captures, counts.articles, counts.unchanged, len(refused)) == (3, 3, 1, 1)
+    article = next(row for row in rows if "title" in row)
+    assert (article["title"], article["first_seen_at"]) == ("Second", "2026-02-19T10:00:00+00:00")
+
+
+def test_the_schema_revisions_read_without_alembic_are_alembic_s(tmp_path: Path) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert db.head_revision() == ScriptDirectory.from_config(db.alembic_config("sqlite://")).get_current_head()
+    database = db.Database.sqlite(tmp_path / "index.db")
+    assert database.current_revision() is None
+    database.upgrade("9c1e4b7a2d30")
+    with database.engine.connect() as connection:
+        assert database.current_revision() == MigrationContext.configure(connection).get_current_revision() == "9c1e4b7a2d30"
+    database.dispose()

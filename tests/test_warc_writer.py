@@ -138,3 +138,60 @@ def test_two_writers_in_one_directory_never_share_a_file(tmp_path: Path) -> None
     first.close()
     second.close()
     assert len(set(first.files_written) | set(second.files_written)) == 2
+
+
+def read_back(path: Path) -> tuple[list[tuple[str, str, bytes]], bool]:
+    """Each record the shared reader yields (type, id, content) and whether it found the file cut."""
+    from archive.warc.reader import WarcFileReader
+
+    reader = WarcFileReader(path)
+    found = [(read.record.rec_type, read.record.rec_headers.get_header("WARC-Record-ID"), read.content)
+             for read in reader]
+    return found, reader.truncated
+
+
+def test_an_uncompressed_warc_is_read_to_its_last_record_and_a_cut_one_loses_only_that(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import gzip
+
+    writer = write(tmp_path, 3)
+    writer.close()
+    (gzipped,) = tmp_path.glob("*.warc.gz")
+    plain = tmp_path / "plain.warc"  # what `gzip -dc file.warc.gz > plain.warc` gives a user
+    plain.write_bytes(gzip.decompress(gzipped.read_bytes()))
+    expected, _ = read_back(gzipped)
+    assert [kind for kind, _, _ in expected] == ["warcinfo"] + ["response", "request"] * 3
+
+    with caplog.at_level("WARNING"):
+        assert read_back(plain) == (expected, False)
+    assert not caplog.records  # intact: no "bytes could not be read" about the blank lines that end it
+
+    cut = tmp_path / "cut.warc"
+    cut.write_bytes(plain.read_bytes()[:-100])  # inside the last response's body
+    assert read_back(cut) == (expected[:-1], True)
+
+
+def test_the_index_scan_reads_what_the_shared_reader_reads(tmp_path: Path) -> None:
+    """`reindex`'s own gzip scan against warcio, on the crawler's files: whole, and cut mid-record."""
+    from archive.index.translate import RecordTranslator, read_items
+    from archive.warc.reader import WarcFileReader
+    from archive.warc.scan import WarcScan
+
+    fields = {"crawl-run-id": "run-1", "site": "test", "started-at": "2026-11-26T10:00:00Z", "software": "test"}
+    writer = RollingWarcWriter(WriterConfig(directory=tmp_path, prefix="test", max_size=6000), fields)
+    for number in range(5):  # several files
+        writer.write_group(writer.factory.exchange(exchange(number, b"x" * 2000 + str(number).encode())))
+    writer.close()
+    paths = sorted(tmp_path.glob("*.warc.gz"))
+    last = paths[-1]
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(last.read_bytes()[:-50])
+    for path in [*paths, cut]:
+        translator = RecordTranslator()
+        reader = WarcFileReader(path)
+        expected = [translator.items(read.record, read.location, read.content) for read in reader]
+        scan = WarcScan(path)
+        assert list(read_items(scan)) == expected, path.name
+        assert scan.truncated == reader.truncated == (path == cut)
+        assert expected

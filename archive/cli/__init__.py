@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.cli.cluster import DEFAULT_FRONTIER, frontier, seed
 from archive.cli.extract import extract
 from archive.cli.read import query, search, show
+from archive.cli.reindex import reindex
 from archive.cli.replay import browse, export, replay
 from archive.cli.worker import worker
 from archive.cli.shared import (
@@ -194,34 +195,6 @@ def demo(data_dir: Path | None, articles: int, port: int) -> None:
         print_demo_report(database)
 
 
-@cli.command()
-@data_dir_option
-@setting_option
-def reindex(data_dir: Path | None, overrides: tuple[str, ...]) -> None:
-    """Rebuild the database from the WARC files alone.
-
-    Example: newsarchive reindex --data-dir /srv/archive
-    """
-    from archive.cli.environment import damage_of, set_aside
-    from archive.index.database import Database
-    from archive.index.reindex import reindex as rebuild
-
-    log_to_stderr()
-    _, config = load_config(data_dir, parse_overrides(overrides))
-    try:
-        if damage := damage_of(config.database_url):  # rebuilt from scratch: the WARCs are the truth
-            logging.getLogger(__name__).warning("The index is damaged (%s)", damage)
-            set_aside(config.database_url)
-        with Database(config.database_url) as database:
-            database.prepare()
-            stats = rebuild(config.warc_dir, database)
-    except DatabaseNotMigrated as exc:
-        raise NotStarted(str(exc)) from exc
-    except ArchiveError as exc:
-        raise Failed(str(exc)) from exc
-    click.echo(str(stats))
-
-
 @cli.group()
 def db() -> None:
     """Manage the index database schema."""
@@ -297,7 +270,7 @@ def sites(paths: tuple[Path, ...]) -> None:
         click.echo(f"{profile.name}\t{profile.version}\t{where}\t{profile.description or profile.publisher}")
 
 
-for command in (query, search, show, replay, browse, export, extract, seed, frontier, worker):
+for command in (query, search, show, replay, browse, export, extract, reindex, seed, frontier, worker):
     cli.add_command(command)
 
 

@@ -6,21 +6,28 @@ wild is at a known revision and `require_current` can refuse to write into a sta
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Engine, create_engine, event, inspect, make_url
 
 import migrations
 from archive.errors import DatabaseNotMigrated
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only to migrate: importing it (with Mako and Pygments) costs more than a
+# small reindex. Checking a database's revision reads the version table and the migration files.
+VERSION_TABLE = "alembic_version"
+_MIGRATION_LINE = re.compile(r"^(revision|down_revision|branch_labels|depends_on)\b[^=\n]*=\s*(.+?)\s*$", re.M)
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +107,8 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _connection_record: Any) -> None:
 
 def alembic_config(url: str) -> Config:
     """An Alembic config for `url` that finds the migrations in the installed package, not the CWD."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     # Config values go through ConfigParser interpolation, where "%" is special
@@ -116,18 +125,47 @@ def upgrade(url: str, revision: str = "head") -> None:
                 connection.exec_driver_sql(SQLITE_JOURNAL_MODE)
     finally:
         engine.dispose()
+    from alembic import command
+
     logger.info("Upgrading %s to %s", display_url(url), revision)
     command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
     """Migrate the database down to `revision` ("base" drops every table)."""
+    from alembic import command
+
     logger.info("Downgrading %s to %s", display_url(url), revision)
     command.downgrade(alembic_config(url), revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
-    """The newest revision the installed code knows."""
+    """The newest revision the installed code knows.
+
+    Read from the migration files' `revision` and `down_revision` lines when they form one plain
+    chain (tests/test_db_ingest.py checks this agrees with Alembic); Alembic decides otherwise.
+    """
+    revisions: dict[str, str | None] = {}
+    for path in (Path(migrations.__file__).parent / "versions").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        try:
+            found = {name: ast.literal_eval(value) for name, value in _MIGRATION_LINE.findall(path.read_text())}
+        except (ValueError, SyntaxError):
+            return _alembic_head()
+        revision, down = found.get("revision"), found.get("down_revision")
+        if (not isinstance(revision, str) or not isinstance(down, str | None) or revision in revisions
+                or found.get("branch_labels") is not None or found.get("depends_on") is not None):
+            return _alembic_head()
+        revisions[revision] = down
+    heads = set(revisions) - set(revisions.values())
+    return heads.pop() if len(heads) == 1 else _alembic_head()
+
+
+def _alembic_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
@@ -196,8 +234,18 @@ class Database:
                 self._engine = None
 
     def current_revision(self) -> str | None:
-        """The revision the database is at, or None when it has never been migrated."""
+        """The revision the database is at, or None when it has never been migrated.
+
+        Read from Alembic's version table; Alembic itself is asked only when that holds several rows.
+        """
         with self.engine.connect() as connection:
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            rows = connection.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalars().all()
+            if len(rows) <= 1:
+                return rows[0] if rows else None
+            from alembic.runtime.migration import MigrationContext
+
             return MigrationContext.configure(connection).get_current_revision()
 
     def upgrade(self, revision: str = "head") -> None:

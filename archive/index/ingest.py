@@ -8,7 +8,7 @@ equals the one written during the crawl. Applying the same items again changes n
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -156,10 +156,46 @@ class Ingestor:
         self._run_ids: dict[str, int | None] = {}
         self._fresh_captures: dict[str, _CaptureRow] = {}  # inserted by this ingestor, no article yet
 
-    def apply(self, items: Iterable[IngestItem]) -> None:
-        """Apply items in order; each item's rows are flushed before the next one is read."""
+    def apply(self, items: Iterable[IngestItem], invalid: Callable[[InvalidRecord], None] | None = None) -> None:
+        """Apply items in order, as `apply_one` would one by one, with the same rows and ids.
+
+        New responses and the article records that follow them are written in batches (one statement
+        per table for many items); runs and revisits, which read what came before, one by one.
+        An item that is not valid raises `InvalidRecord` before any of its rows are written, or is
+        handed to `invalid` and left out when that is given.
+        """
+        batch = _Batch()
         for item in items:
-            self.apply_one(item)
+            try:
+                if batch.admits(item):
+                    continue
+            except InvalidRecord as error:
+                if invalid is None:
+                    self._apply_batch(batch)
+                    raise
+                invalid(error)
+                continue
+            self._apply_batch(batch)
+            batch = _Batch()
+            if batch.admits(item):
+                continue
+            try:
+                self.apply_one(item)
+            except InvalidRecord as error:
+                if invalid is None:
+                    raise
+                invalid(error)
+        self._apply_batch(batch)
+
+    def _apply_batch(self, batch: _Batch) -> None:
+        """Write a batch of new responses and article records (see `_Batch` for what it may hold)."""
+        if not batch.captures and not batch.articles:
+            return
+        self.connection = self.session.connection()
+        if batch.captures:
+            self._insert_captures(batch.captures)
+        if batch.articles:
+            self._insert_articles(batch.articles)
 
     def apply_one(self, item: IngestItem) -> None:
         self.connection = self.session.connection()
@@ -247,6 +283,18 @@ class Ingestor:
         return self._run_ids[run_uuid]
 
     def _capture(self, item: CaptureRecord) -> None:
+        values = self._capture_values(item)
+        capture_id = self._insert_ignore(Capture, "record_id", values)
+        if capture_id is None:
+            self.counts.unchanged += 1
+            return
+        self.counts.captures += 1
+        if item.refers_to:
+            self._revisited(item)
+        else:  # its article record usually follows within the batch: spare that lookup
+            self._remember_fresh(item.record_id, _CaptureRow(capture_id, values["captured_at"], None, None))
+
+    def _capture_values(self, item: CaptureRecord) -> dict[str, Any]:
         run_id = None
         if item.run_uuid is not None:
             run_id = self._run_id(item.run_uuid)
@@ -256,35 +304,129 @@ class Ingestor:
                     item.record_id,
                     item.run_uuid,
                 )
-        capture_id = self._insert_ignore(
-            Capture,
-            "record_id",
-            {
-                "record_id": item.record_id,
-                "run_id": run_id,
-                "url": item.url,
-                "captured_at": utc_iso(item.captured_at),
-                "status": item.status,
-                # "" and None both mean "absent": store NULL so every writer agrees
-                "content_type": item.content_type or None,
-                "payload_digest": item.payload_digest or None,
-                "warc_file": item.warc_file,
-                "offset": item.offset,
-                "length": item.length,
-                "record_type": item.record_type,
-                "refers_to": item.refers_to,
-                "etag": item.etag,
-                "last_modified": item.last_modified,
-            },
-        )
-        if capture_id is None:
-            self.counts.unchanged += 1
+        return {
+            "record_id": item.record_id,
+            "run_id": run_id,
+            "url": item.url,
+            "captured_at": utc_iso(item.captured_at),
+            "status": item.status,
+            # "" and None both mean "absent": store NULL so every writer agrees
+            "content_type": item.content_type or None,
+            "payload_digest": item.payload_digest or None,
+            "warc_file": item.warc_file,
+            "offset": item.offset,
+            "length": item.length,
+            "record_type": item.record_type,
+            "refers_to": item.refers_to,
+            "etag": item.etag,
+            "last_modified": item.last_modified,
+        }
+
+    def _insert_captures(self, captures: list[CaptureRecord]) -> None:
+        """New responses in one INSERT … ON CONFLICT DO NOTHING RETURNING: ids come back by record id."""
+        rows = [self._capture_values(item) for item in captures]
+        statement = _insert_ignoring(self.dialect, Capture.__table__, "record_id", returning_key=True)
+        inserted = dict((key, row_id) for row_id, key in self.connection.execute(statement, rows))
+        for row in rows:
+            capture_id = inserted.get(row["record_id"])
+            if capture_id is None:
+                self.counts.unchanged += 1
+                continue
+            self.counts.captures += 1
+            self._remember_fresh(row["record_id"], _CaptureRow(capture_id, row["captured_at"], None, None))
+
+    def _remember_fresh(self, record_id: str, row: _CaptureRow) -> None:
+        """Keep a new capture for the article record that usually follows it. Pages without one
+        (sections, errors) would pile up over a long reindex: the oldest are forgotten (a
+        forgotten one is looked up in the database if its article record comes after all)."""
+        self._fresh_captures[record_id] = row
+        if len(self._fresh_captures) > FRESH_CAPTURES_KEPT:
+            del self._fresh_captures[next(iter(self._fresh_captures))]
+
+    def _insert_articles(self, batch: list[tuple[ArticleRecord, dict[str, Any]]]) -> None:
+        """Article records whose URLs differ from each other: existing articles are read in one
+        query, new ones inserted in one statement, and the rows that hang off them (capture links,
+        similar-story links, versions) written in one statement per table, in item order."""
+        connection = self.connection
+        missing = [item.concurrent_to for item, _ in batch
+                   if item.concurrent_to and item.concurrent_to not in self._fresh_captures]
+        known: dict[str, Any] = {}
+        for chunk in _chunks(missing):
+            known.update((row.record_id, row) for row in connection.execute(_CAPTURES_BY_RECORD_IDS, {"ids": chunk}))
+        work = []
+        for item, values in batch:
+            capture = None
+            if item.concurrent_to:
+                capture = self._fresh_captures.pop(item.concurrent_to, None) or known.get(item.concurrent_to)
+            if capture is None:
+                logger.warning(
+                    "Article record %s in %s describes response %s, which is not in the index",
+                    item.record_id,
+                    item.warc_file,
+                    item.concurrent_to,
+                )
+            elif capture.meta_record_id == item.record_id:
+                self.counts.unchanged += 1
+                continue
+            seen_at = capture.captured_at if capture is not None else utc_iso(item.captured_at)
+            work.append((item, values, capture, seen_at))
+        if not work:
             return
-        self.counts.captures += 1
-        if item.refers_to:
-            self._revisited(item)
-        else:  # its article record usually follows within the batch: spare that lookup
-            self._fresh_captures[item.record_id] = _CaptureRow(capture_id, utc_iso(item.captured_at), None, None)
+        existing = self._articles_by_url([values["url"] for _, values, _, _ in work])
+        new_rows = [
+            {**values, "first_seen_at": seen_at, "last_seen_at": seen_at,
+             "latest_capture_id": capture.id if capture is not None else None}
+            for _, values, capture, seen_at in work
+            if values["url"] not in existing
+        ]
+        added: dict[str, int] = {}
+        if new_rows:
+            statement = _insert_ignoring(self.dialect, Article.__table__, "url", returning_key=True)
+            added = dict((key, row_id) for row_id, key in connection.execute(statement, new_rows))
+            if raced := [row["url"] for row in new_rows if row["url"] not in added]:
+                existing.update(self._articles_by_url(raced))  # written meanwhile by another process
+        capture_links: list[dict[str, Any]] = []
+        similar_links: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
+        for item, values, capture, seen_at in work:
+            url = values["url"]
+            if url in added:
+                article_id, is_new, is_latest = added[url], True, True
+            else:
+                article = existing[url]
+                article_id, is_new = article.id, False
+                is_latest = self._update_article(article, values, capture, seen_at)
+            if capture is not None:
+                capture_links.append({
+                    "capture_id": capture.id,
+                    "article_id": article_id,
+                    "meta_record_id": item.record_id,
+                    "meta_warc_file": item.warc_file,
+                    "meta_offset": item.offset,
+                    "meta_length": item.length,
+                })
+            if is_latest:
+                if not is_new:
+                    self._delete_links(article_id)
+                similar_links += _link_rows(article_id, item.payload.get("similar") or [])
+            if version := self._version_row(
+                article_id, capture.id if capture is not None else None, seen_at, values, first=is_new
+            ):
+                versions.append(version)
+            self.counts.articles += 1
+        if capture_links:
+            connection.execute(_LINK_CAPTURE_TO_ARTICLE, capture_links)
+        if similar_links:
+            connection.execute(insert(ArticleLink.__table__), similar_links)
+        if versions:
+            connection.execute(insert(ArticleVersion.__table__), versions)
+
+    def _articles_by_url(self, urls: list[str]) -> dict[str, _ArticleRow]:
+        found: dict[str, _ArticleRow] = {}
+        for chunk in _chunks(urls):
+            for row in self.connection.execute(_ARTICLES_BY_URLS, {"urls": chunk}):
+                found[row.url] = _ArticleRow(row.id, row.first_seen_at, row.last_seen_at)
+        return found
 
     def _revisited(self, item: CaptureRecord) -> None:
         """An unchanged re-capture: the article was seen again, its content stays as it was."""
@@ -306,76 +448,31 @@ class Ingestor:
         )
 
     def _article(self, item: ArticleRecord) -> None:
-        # Core statements, not ORM objects: this runs once per article on the writer thread,
-        # which shares the interpreter with the crawl, so every statement saved is crawl speed.
-        values = article_values(item)
-        capture = None
-        if item.concurrent_to:
-            capture = self._fresh_captures.pop(item.concurrent_to, None) or self.connection.execute(
-                _CAPTURE_BY_RECORD_ID, {"record_id": item.concurrent_to}
-            ).one_or_none()
-        if capture is None:
-            logger.warning(
-                "Article record %s in %s describes response %s, which is not in the index",
-                item.record_id,
-                item.warc_file,
-                item.concurrent_to,
-            )
-        elif capture.meta_record_id == item.record_id:
-            self.counts.unchanged += 1
-            return
-        seen_at = capture.captured_at if capture is not None else utc_iso(item.captured_at)
+        """One article record, as `_insert_articles` writes a batch of them."""
+        self._insert_articles([(item, article_values(item))])
 
-        new_id = self._insert_ignore(
-            Article,
-            "url",
-            {
-                **values,
-                "first_seen_at": seen_at,
-                "last_seen_at": seen_at,
-                "latest_capture_id": capture.id if capture is not None else None,
-            },
-        )
-        added = new_id is not None
-        article = (
-            _ArticleRow(new_id, seen_at, seen_at)
-            if added
-            else self.connection.execute(_ARTICLE_BY_URL, {"url": values["url"]}).one()
-        )
-        # timestamps from utc_iso() sort as text; on a tie the record applied first stays
-        is_latest = added or seen_at > article.last_seen_at
-        if not added:
-            changes: dict[str, Any] = {
-                "first_seen_at": min(article.first_seen_at, seen_at),
-                "last_seen_at": max(article.last_seen_at, seen_at),
-            }
-            if is_latest:
-                changes |= values
-                changes["latest_capture_id"] = capture.id if capture is not None else None
-            articles = Article.__table__
-            self.connection.execute(update(articles).where(articles.c.id == article.id).values(**changes))
-        if capture is not None:
-            self.connection.execute(
-                _LINK_CAPTURE_TO_ARTICLE,
-                {
-                    "capture_id": capture.id,
-                    "article_id": article.id,
-                    "meta_record_id": item.record_id,
-                    "meta_warc_file": item.warc_file,
-                    "meta_offset": item.offset,
-                    "meta_length": item.length,
-                },
-            )
+    def _update_article(
+        self, article: _ArticleRow, values: dict[str, Any], capture: _CaptureRow | None, seen_at: str
+    ) -> bool:
+        """Fold a capture of an article already indexed into its row; whether it is now the latest.
+
+        Timestamps from utc_iso() sort as text; on a tie the record applied first stays.
+        """
+        is_latest = seen_at > article.last_seen_at
+        changes: dict[str, Any] = {
+            "first_seen_at": min(article.first_seen_at, seen_at),
+            "last_seen_at": max(article.last_seen_at, seen_at),
+        }
         if is_latest:
-            self._replace_links(article.id, item.payload.get("similar") or [], replace=not added)
-        self._add_version(
-            article.id, capture.id if capture is not None else None, seen_at, values, first=added
-        )
-        self.counts.articles += 1
+            changes |= values
+            changes["latest_capture_id"] = capture.id if capture is not None else None
+        articles = Article.__table__
+        self.connection.execute(update(articles).where(articles.c.id == article.id).values(**changes))
+        return is_latest
 
-    def _add_version(
+    def _version_row(
         self, article_id: int, capture_id: int | None, seen_at: str, values: dict[str, Any], *, first: bool
-    ) -> None:
+    ) -> dict[str, Any] | None:
         """A history row when this capture differs from the version before it (or is the first)."""
         previous = None if first else self.connection.execute(
             _VERSION_BEFORE, {"article_id": article_id, "seen_at": seen_at}
@@ -383,40 +480,13 @@ class Ingestor:
         snapshot = {name: values[name] for name in VERSIONED}
         changed = [name for name in VERSIONED if previous is not None and getattr(previous, name) != snapshot[name]]
         if previous is not None and not changed:
-            return
-        self.connection.execute(
-            insert(ArticleVersion.__table__),
-            {
-                **snapshot,
-                "article_id": article_id,
-                "capture_id": capture_id,
-                "captured_at": seen_at,
-                "changed": changed,
-            },
-        )
+            return None
+        return {**snapshot, "article_id": article_id, "capture_id": capture_id, "captured_at": seen_at,
+                "changed": changed}
 
-    def _replace_links(self, article_id: int, similar: list[dict[str, Any]], *, replace: bool) -> None:
-        if replace:
-            links = ArticleLink.__table__
-            self.connection.execute(
-                delete(links).where(links.c.article_id == article_id, links.c.kind == "similar")
-            )
-        if similar:
-            self.connection.execute(
-                insert(ArticleLink.__table__),
-                [
-                    {
-                        "article_id": article_id,
-                        "kind": "similar",
-                        "position": position,
-                        "url": story["url"],
-                        "title": story.get("title") or "",
-                        "section": story.get("section") or "",
-                        "date_text": story.get("date") or "",
-                    }
-                    for position, story in enumerate(similar)
-                ],
-            )
+    def _delete_links(self, article_id: int) -> None:
+        links = ArticleLink.__table__
+        self.connection.execute(delete(links).where(links.c.article_id == article_id, links.c.kind == "similar"))
 
 
 class _CaptureRow(NamedTuple):
@@ -432,6 +502,8 @@ class _ArticleRow(NamedTuple):
     last_seen_at: str
 
 
+FRESH_CAPTURES_KEPT = 5000
+
 # the fields whose change makes a new version of an article
 VERSIONED = ("title", "standfirst", "free_text", "paywalled", "published_at", "updated_at", "word_count")
 
@@ -441,11 +513,6 @@ _CAPTURE_BY_RECORD_ID = select(
     Capture.id, Capture.captured_at, Capture.meta_record_id, Capture.article_id
 ).where(
     Capture.record_id == bindparam("record_id")
-)
-_ARTICLE_BY_URL = (
-    select(Article.id, Article.first_seen_at, Article.last_seen_at)
-    .where(Article.url == bindparam("url"))
-    .with_for_update()
 )
 _VERSION_BEFORE = (
     select(*(getattr(ArticleVersion, name) for name in VERSIONED))
@@ -466,10 +533,75 @@ _LINK_CAPTURE_TO_ARTICLE = (
 )
 
 
+_CAPTURES_BY_RECORD_IDS = select(
+    Capture.id, Capture.captured_at, Capture.meta_record_id, Capture.article_id, Capture.record_id
+).where(Capture.record_id.in_(bindparam("ids", expanding=True)))
+_ARTICLES_BY_URLS = (
+    select(Article.id, Article.first_seen_at, Article.last_seen_at, Article.url)
+    .where(Article.url.in_(bindparam("urls", expanding=True)))
+    .with_for_update()
+)
+_IN_CHUNK = 500  # values per IN (…) list: far below SQLite's and PostgreSQL's limits on parameters
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield values[start : start + _IN_CHUNK]
+
+
+def _link_rows(article_id: int, similar: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "article_id": article_id,
+            "kind": "similar",
+            "position": position,
+            "url": story["url"],
+            "title": story.get("title") or "",
+            "section": story.get("section") or "",
+            "date_text": story.get("date") or "",
+        }
+        for position, story in enumerate(similar)
+    ]
+
+
+class _Batch:
+    """Consecutive items that `Ingestor.apply` writes together: new responses, and article records
+    of distinct URLs (a second record of one URL reads what the first wrote, so it starts a new batch).
+    Runs and revisits read the index as the items before them left it: they are never batched."""
+
+    LIMIT = 500  # items: bounds the memory a batch holds and the size of its statements
+
+    def __init__(self) -> None:
+        self.captures: list[CaptureRecord] = []
+        self.articles: list[tuple[ArticleRecord, dict[str, Any]]] = []
+        self._record_ids: set[str] = set()
+        self._urls: set[str] = set()
+
+    def admits(self, item: IngestItem) -> bool:
+        """Take `item` if it may join; `InvalidRecord` for an article record that cannot be indexed."""
+        if len(self.captures) + len(self.articles) >= self.LIMIT:
+            return False
+        if isinstance(item, CaptureRecord):
+            if item.refers_to or item.record_id in self._record_ids:
+                return False
+            self._record_ids.add(item.record_id)
+            self.captures.append(item)
+            return True
+        if isinstance(item, ArticleRecord):
+            values = article_values(item)
+            if values["url"] in self._urls:
+                return False
+            self._urls.add(values["url"])
+            self.articles.append((item, values))
+            return True
+        return False
+
+
 @lru_cache(maxsize=16)
-def _insert_ignoring(dialect: str, table: Table, key: str) -> Any:
+def _insert_ignoring(dialect: str, table: Table, key: str, returning_key: bool = False) -> Any:
     module = sqlite if dialect == "sqlite" else postgresql
-    return module.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
+    returning = (table.c.id, table.c[key]) if returning_key else (table.c.id,)
+    return module.insert(table).on_conflict_do_nothing(index_elements=[key]).returning(*returning)
 
 
 def article_values(item: ArticleRecord) -> dict[str, Any]:

@@ -9,7 +9,7 @@ the new one is complete, and a failure leaves the old one in place.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +21,9 @@ from archive.index.database import FULLTEXT_TABLE, Database
 from archive.errors import InvalidRecord, WarcDirectoryNotFound
 from archive.index.ingest import IngestItem, Ingestor
 from archive.index.models import Article, ArticleLink, ArticleVersion, Capture, CrawlRun
-from archive.index.translate import needs_content, parse_warc_fields, read_items
+from archive.index.translate import parse_warc_fields, read_items
 from archive.warc.reader import WarcFileReader
+from archive.warc.scan import WarcScan
 
 logger = logging.getLogger(__name__)
 
@@ -46,37 +47,46 @@ class ReindexStats:
 ProgressCallback = Callable[[Path, ReindexStats], None]
 
 
-def reindex(warc_dir: Path, database: Database, progress: ProgressCallback | None = None) -> ReindexStats:
-    """Replace the index in `database` with one built from the WARC files in `warc_dir`.
+def reindex(
+    warc_dirs: Path | Sequence[Path], database: Database, progress: ProgressCallback | None = None
+) -> ReindexStats:
+    """Replace the index in `database` with one built from the WARC files in `warc_dirs` (one
+    directory, or several: each worker of a cluster writes its own).
 
-    `progress(path, stats)` is called after each file.
+    Files are read in name order across the directories (names start with the time a file was
+    opened), each capture keeping its file's name as `warc_file`: with the run's `hostname` it says
+    where the capture lives. `progress(path, stats)` is called after each file.
     """
-    warc_dir = Path(warc_dir)
-    if not warc_dir.is_dir():
-        raise WarcDirectoryNotFound(str(warc_dir))
+    dirs = [Path(warc_dirs)] if isinstance(warc_dirs, str | Path) else [Path(d) for d in warc_dirs]
+    for warc_dir in dirs:
+        if not warc_dir.is_dir():
+            raise WarcDirectoryNotFound(str(warc_dir))
     database.require_current()
     stats = ReindexStats()
-    for path in sorted(warc_dir.glob("*.open")):
-        logger.warning("Skipping %s: it is still being written (or its crawl was killed)", path.name)
-        stats.skipped_open.append(path.name)
-    paths = sorted(path for path in warc_dir.glob("*.warc.gz") if path.is_file())
-    logger.info("Reindexing %d WARC files from %s into %s", len(paths), warc_dir, database)
+    for warc_dir in dirs:
+        for path in sorted(warc_dir.glob("*.open")):
+            logger.warning("Skipping %s: it is still being written (or its crawl was killed)", path.name)
+            stats.skipped_open.append(path.name)
+    paths = [path for _, _, path in sorted(
+        (path.name, number, path) for number, warc_dir in enumerate(dirs)
+        for path in warc_dir.glob("*.warc.gz") if path.is_file()
+    )]
+    logger.info("Reindexing %d WARC files from %s into %s", len(paths), ", ".join(map(str, dirs)), database)
+
+    def invalid(error: InvalidRecord) -> None:  # raised before anything of it is written
+        logger.warning("%s", error)
+        stats.invalid += 1
 
     with Session(database.engine) as session, session.begin(), _fulltext_rebuilt_at_end(session):
         clear_index(session)
         ingestor = Ingestor(session)
         for path in paths:
-            for item in read_warc(path, stats):
-                try:
-                    ingestor.apply_one(item)
-                except InvalidRecord as error:  # raised before anything is written
-                    logger.warning("%s", error)
-                    stats.invalid += 1
+            ingestor.apply(read_warc(path, stats), invalid=invalid)
             stats.files += 1
             _copy_counts(ingestor, stats)
             if progress is not None:
                 progress(path, stats)
-        mark_unfinished_runs_interrupted(session, live_runs(warc_dir))
+        mark_unfinished_runs_interrupted(session, set().union(*(live_runs(warc_dir) for warc_dir in dirs)))
     logger.info(
         "Reindexed %d files: %d captures, %d article records, %d runs",
         stats.files,
@@ -173,7 +183,7 @@ def _restart_ids(session: Session) -> None:
 
 def read_warc(path: Path, stats: ReindexStats) -> Iterator[IngestItem]:
     """The items of one WARC file, in file order; a cut-off last record is left out."""
-    reader = WarcFileReader(path, wants_content=needs_content)
+    reader = WarcScan(path)
     for items in read_items(reader):
         stats.records += 1
         if isinstance(items, InvalidRecord):

@@ -8,10 +8,8 @@ the one written during the crawl.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
-
-from warcio.recordloader import ArcWarcRecord
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from archive.errors import InvalidRecord
 from archive.index.ingest import (
@@ -23,14 +21,15 @@ from archive.index.ingest import (
     RunFinished,
     RunStarted,
 )
-from archive.warc.reader import RecordLocation, WarcFileReader
+from archive.warc.records import RecordLocation
+from archive.warc.scan import ScannedRecord
+
+if TYPE_CHECKING:
+    from warcio.recordloader import ArcWarcRecord
+
+    Record = ArcWarcRecord | ScannedRecord  # the live crawl's records, or those a scan read back
 
 INDEXED_TYPES = frozenset({"warcinfo", "response", "revisit", "metadata"})
-
-
-def needs_content(record: ArcWarcRecord) -> bool:
-    """Whether translating `record` reads its content (requests and responses are indexed by headers)."""
-    return record.rec_type in ("warcinfo", "metadata")
 
 
 class RecordTranslator:
@@ -45,7 +44,7 @@ class RecordTranslator:
         self._runs: dict[str, str] = {}  # warcinfo record id -> run uuid
 
     def items(
-        self, record: ArcWarcRecord, location: RecordLocation, content: bytes = b"", payload: Any = None
+        self, record: Record, location: RecordLocation, content: bytes = b"", payload: Any = None
     ) -> list[IngestItem]:
         """The items one record stands for (none for requests and the like).
 
@@ -63,7 +62,7 @@ class RecordTranslator:
             return [started]
         return []
 
-    def _capture(self, record: ArcWarcRecord, location: RecordLocation) -> CaptureRecord:
+    def _capture(self, record: Record, location: RecordLocation) -> CaptureRecord:
         headers = record.rec_headers
         http = record.http_headers
         status = http.get_statuscode() if http is not None else None
@@ -86,7 +85,7 @@ class RecordTranslator:
         )
 
     def _metadata(
-        self, record: ArcWarcRecord, location: RecordLocation, content: bytes, payload: Any
+        self, record: Record, location: RecordLocation, content: bytes, payload: Any
     ) -> list[IngestItem]:
         headers = record.rec_headers
         record_id = headers.get_header("WARC-Record-ID")
@@ -128,11 +127,11 @@ def parse_warc_fields(content: bytes) -> dict[str, str]:
     return fields
 
 
-def read_items(reader: WarcFileReader) -> Iterator[list[IngestItem] | InvalidRecord]:
+def read_items(records: Iterable[ScannedRecord]) -> Iterator[list[IngestItem] | InvalidRecord]:
     """Each whole record of a file as its items, or as the `InvalidRecord` error it raised."""
     translator = RecordTranslator()
-    for read in reader:
+    for record in records:
         try:
-            yield translator.items(read.record, read.location, read.content)
+            yield translator.items(record, record.location, record.content)
         except InvalidRecord as error:
             yield error

@@ -2,7 +2,9 @@
 
 Every record is its own gzip member (the writer sees to it), so a record's location is the member's
 offset and length. Reading a whole file yields a record only once it is known to be whole: when the
-next one begins or, for the last one, once its gzip member is checked to end where warcio says. A
+next one begins or, for the last one, once its gzip member is checked to end where warcio says (in
+an uncompressed file, once its content is as long as its Content-Length says; the blank lines that
+close the file are not taken for an unreadable tail). A
 torn or damaged tail is reported, never raised, so `reindex` and crash recovery keep what is intact.
 """
 
@@ -108,7 +110,7 @@ class WarcFileReader:
             if pending is not None:
                 yield pending
         end = 0 if pending is None else pending.location.offset + pending.location.length
-        if end < size:
+        if end < size and not _only_separator(self.path, end):
             logger.warning("%s: %d bytes after offset %d could not be read", name, size - end, end)
             self.truncated = True
 
@@ -118,13 +120,38 @@ def member_complete(stream: IO[bytes], offset: int, length: int) -> bool:
     stream.seek(offset)
     data = stream.read(length)
     if not data.startswith(b"\x1f\x8b"):
-        return len(data) == length  # not gzipped: nothing more to check
+        return len(data) == length and _plain_record_complete(data)
     decompressor = zlib.decompressobj(wbits=31)
     try:
         decompressor.decompress(data)
     except zlib.error:
         return False
     return decompressor.eof
+
+
+def _plain_record_complete(data: bytes) -> bool:
+    """Whether an uncompressed record holds all the content its Content-Length announces (warcio
+    hands out a cut-off one as if it were whole)."""
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return False
+    for line in data[:end].split(b"\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return len(data) >= end + 4 + int(value.strip())
+            except ValueError:
+                return False
+    return False
+
+
+def _only_separator(path: Path, offset: int) -> bool:
+    """Whether `path` holds nothing after `offset` but the blank lines that end an uncompressed
+    record (warcio leaves them out of its length), so an intact file is not taken for a cut one."""
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        rest = stream.read(_CHUNK)
+        return len(rest) < _CHUNK and not rest.strip(b"\r\n")
 
 
 def complete_length(path: Path) -> int:
