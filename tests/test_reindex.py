@@ -499,12 +499,12 @@ def test_warc_dirs_of_two_crawls_rebuild_into_one_index_equal_to_the_crawled_one
     from dataclasses import replace
 
     from newsarchive_site import build_site, serve
-    from tests.helpers import crawl, database_url_of, index_rows, run_newsarchive
+    from tests.helpers import crawl, index_url, rows, run_newsarchive
 
     site = build_site(30)
     first_dir, second_dir, rebuilt_dir = tmp_path / "worker-1", tmp_path / "worker-2", tmp_path / "rebuilt"
     # the small site's fixed 404 and 500 are more than the default failed-pages ratio of 30 articles
-    shared = (f"ARCHIVE_DATABASE_URL={database_url_of(first_dir / 'archive.sqlite3')}", "ARCHIVE_MAX_FAILED_RATIO=1")
+    shared = (f"ARCHIVE_DATABASE_URL={index_url(first_dir / 'archive.sqlite3')}", "ARCHIVE_MAX_FAILED_RATIO=1")
     with serve(site, host="127.0.0.1", port=0) as server:
         first = crawl(first_dir, server.base_url, *shared)
         assert first.returncode == 0, first.stderr[-3000:]
@@ -514,26 +514,26 @@ def test_warc_dirs_of_two_crawls_rebuild_into_one_index_equal_to_the_crawled_one
         second = crawl(second_dir, server.base_url, *shared, "ARCHIVE_RECRAWL_DAYS=100000")  # re-fetch every article
         assert second.returncode == 0, second.stderr[-3000:]
 
-    rebuilt = database_url_of(rebuilt_dir / "archive.sqlite3")
+    rebuilt = index_url(rebuilt_dir / "archive.sqlite3")
     done = run_newsarchive("reindex", "--database", rebuilt, str(second_dir / "warcs"), "--warc-dir", str(first_dir / "warcs"))
 
     assert done.returncode == 0, done.stderr[-3000:]
     crawled_db, rebuilt_db = first_dir / "archive.sqlite3", rebuilt_dir / "archive.sqlite3"
     for table in ("captures", "articles", "article_links", "article_versions"):
-        original = index_rows(crawled_db, f"SELECT * FROM {table} ORDER BY id")
+        original = rows(crawled_db, f"SELECT * FROM {table} ORDER BY id")
         assert original, table
-        assert [dict(row) for row in index_rows(rebuilt_db, f"SELECT * FROM {table} ORDER BY id")] == [
+        assert [dict(row) for row in rows(rebuilt_db, f"SELECT * FROM {table} ORDER BY id")] == [
             dict(row) for row in original
         ], table
     runs = "SELECT run_uuid, status, started_at, finished_at, stats FROM crawl_runs ORDER BY id"
-    assert [dict(row) for row in index_rows(rebuilt_db, runs)] == [dict(row) for row in index_rows(crawled_db, runs)]
-    captures = index_rows(rebuilt_db, "SELECT c.warc_file, c.record_type, r.id AS run FROM captures c "
+    assert [dict(row) for row in rows(rebuilt_db, runs)] == [dict(row) for row in rows(crawled_db, runs)]
+    captures = rows(rebuilt_db, "SELECT c.warc_file, c.record_type, r.id AS run FROM captures c "
                                       "JOIN crawl_runs r ON r.id = c.run_id ORDER BY c.id")
     run_dirs = {1: first_dir / "warcs", 2: second_dir / "warcs"}
     assert {row["run"] for row in captures} == {1, 2}
     for row in captures:  # the file name and the run (its host) say where a capture lives
         assert (run_dirs[row["run"]] / row["warc_file"]).is_file(), row
     assert any(row["record_type"] == "revisit" and row["run"] == 2 for row in captures)
-    edited_versions = index_rows(rebuilt_db, "SELECT v.id FROM article_versions v JOIN articles a "
+    edited_versions = rows(rebuilt_db, "SELECT v.id FROM article_versions v JOIN articles a "
                                              f"ON a.id = v.article_id WHERE a.url LIKE '%{edited.path}'")
     assert len(edited_versions) == 2
